@@ -1,0 +1,39 @@
+"""landscape: make the behaviour of optimization algorithms visible and measurable.
+
+Importing the package compiles nothing; kernels compile on first use.
+
+>>> import landscape as ls
+>>> surf = ls.surfaces.rosenbrock()
+>>> res = ls.simulate(surf, {"adam": ls.optim.adam(lr=1e-2)},
+...                   ls.starts.normal(n=64, mean=[-1.5, 2.0], std=0.1), steps=100)
+"""
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("landscape")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.1.0"
+
+from . import datasets, events, optim, starts, surfaces
+from .engine import simulate
+from .ewa import ewa, ewa_window
+from .optim import noise, schedules
+from .results import Result, load
+
+__all__ = [
+    "Result",
+    "__version__",
+    "datasets",
+    "events",
+    "ewa",
+    "ewa_window",
+    "load",
+    "noise",
+    "optim",
+    "schedules",
+    "simulate",
+    "starts",
+    "surfaces",
+]

@@ -1,0 +1,223 @@
+"""``landscape.simulate``: validate, pack as data, run the fused kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _config
+from .. import _validate as V
+from .. import events as _events
+from .._rng import seed_key_of
+from ..optim.noise import Noise
+from ..optim.optimizers import Optimizer
+from ..results import Result
+from ..surfaces import Surface
+from . import fused_cpu
+
+__all__ = ["simulate"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_BACKENDS = ("cpu", "auto")
+_MAX_OUTPUT_BYTES = 16 * 2**30
+
+
+def _optimizers(optimizers):
+    if isinstance(optimizers, Optimizer):
+        items = [(optimizers.label, optimizers)]
+    elif isinstance(optimizers, dict):
+        items = list(optimizers.items())
+    elif isinstance(optimizers, (list, tuple)):
+        items = [(o.label if isinstance(o, Optimizer) else repr(o), o) for o in optimizers]
+    else:
+        raise ValueError(
+            "optimizers must be an Optimizer, a list of them or a dict name -> Optimizer, "
+            f"got {type(optimizers).__name__}"
+        )
+    if not items:
+        raise ValueError("optimizers must not be empty")
+    names, seen = [], {}
+    for name, opt in items:
+        if not isinstance(opt, Optimizer):
+            raise ValueError(f"optimizers[{name!r}] must be a landscape.optim.Optimizer, got {opt!r}")
+        if not isinstance(name, str):
+            raise ValueError(f"optimizer names must be strings, got {name!r}")
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        names.append(name if count == 0 else f"{name}#{count + 1}")
+    return names, [o for _, o in items]
+
+
+def _starts(x0, dim):
+    try:
+        arr = np.asarray(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"x0 must be an (n, {dim}) array of numbers, got {type(x0).__name__}") from None
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != dim or arr.shape[0] < 1:
+        raise ValueError(
+            f"x0 must have shape (n, {dim}) for this {dim}-D surface, got shape {np.shape(x0)}"
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        raise ValueError(f"x0 must be finite, got {arr[bad].tolist()} in row {bad}")
+    return arr
+
+
+def simulate(
+    surface: Surface,
+    optimizers,
+    x0,
+    steps: int,
+    *,
+    record_every: int | None = 10,
+    record: int | None = None,
+    dtype: str = "float64",
+    seed: int = 0,
+    noise: Noise | None = None,
+    events: dict | None = None,
+    diverge_at: float | None = None,
+    backend: str = "cpu",
+    flush_denormals: bool | None = None,
+) -> Result:
+    r"""Run every optimizer from every start on ``surface`` for ``steps`` updates.
+
+    Parameters
+    ----------
+    surface : Surface
+        From :mod:`landscape.surfaces`.
+    optimizers : Optimizer, list of Optimizer, or dict name -> Optimizer
+        Any mix of kinds, hyperparameters and schedules: one kernel launch, no
+        recompilation (optimizers are data).
+    x0 : array (n, d)
+        Starting points, shared by all optimizers (see :mod:`landscape.starts`).
+    steps : int
+        Number of updates (>= 1).
+    record_every : int or None
+        Keep every ``record_every``-th iterate (frames at steps 0, k, 2k, ...);
+        0 or None keeps none (final state and events only).
+    record : int or None
+        Keep frames only for the first ``record`` trajectories of each optimizer.
+    dtype : {"float32", "float64"}
+        Precision of the whole run.  float32 runs flush denormals to zero
+        (``flush_denormals``) to avoid the 5-10x slowdown of subnormal maths.
+    seed : int
+        Key of the counter-based generator for gradient noise: the same seed
+        gives the same numbers whatever the thread count.
+    noise : Noise or None
+        Additive gradient noise (:func:`landscape.noise.gaussian`).
+    events : dict name -> Event
+        First-passage conditions (:mod:`landscape.events`), computed in the kernel.
+    diverge_at : float
+        A trajectory is frozen and flagged as diverged at the first step where
+        a coordinate exceeds this in absolute value, or its loss or gradient is
+        not finite (default ``1e6``).
+    backend : {"cpu", "auto"}
+        Where to run.
+
+    Returns
+    -------
+    Result
+    """
+    if not isinstance(surface, Surface):
+        raise ValueError(f"surface must be a landscape.surfaces.Surface, got {surface!r}")
+    names, opts = _optimizers(optimizers)
+    X0 = _starts(x0, surface.dim)
+    n, d = X0.shape
+    steps = V.integer("steps", steps, minimum=1)
+    rec_every = 0 if record_every is None else V.integer("record_every", record_every, minimum=0)
+    rec_n = n if record is None else min(n, V.integer("record", record, minimum=0))
+    if rec_every == 0:
+        rec_n = 0
+    if isinstance(dtype, type) or isinstance(dtype, np.dtype):
+        dtype = np.dtype(dtype).name
+    V.choice("dtype", dtype, _DTYPES)
+    dt = _DTYPES[dtype]
+    seed = V.integer("seed", seed, minimum=0)
+    if noise is not None and not isinstance(noise, Noise):
+        raise ValueError(f"noise must be a landscape.noise.Noise or None, got {noise!r}")
+    events = {} if events is None else events
+    if not isinstance(events, dict):
+        raise ValueError(f"events must be a dict name -> Event, got {type(events).__name__}")
+    ev_kind, ev_center, ev_val = _events.pack(events, d)
+    bound = _config.DIVERGE_AT if diverge_at is None else V.positive("diverge_at", diverge_at)
+    V.choice("backend", backend, _BACKENDS)
+    ftz = (dt == np.float32) if flush_denormals is None else bool(flush_denormals)
+
+    n_opt = len(opts)
+    n_frames = steps // rec_every + 1 if rec_every else 0
+    out_bytes = n_opt * rec_n * n_frames * (d + 1) * np.dtype(dt).itemsize
+    if out_bytes > _MAX_OUTPUT_BYTES:
+        raise ValueError(
+            f"record_every={rec_every} with record={rec_n} would keep {out_bytes / 2**30:.1f} GiB "
+            "of frames; raise record_every or lower record"
+        )
+    kinds = np.array([o.kind_id for o in opts], dtype=np.int64)
+    hp = np.stack([o.hp_row() for o in opts])
+    skinds = np.array([o.schedule.kind for o in opts], dtype=np.int64)
+    srows = np.stack([o.schedule.row() for o in opts])
+
+    pos = np.zeros((n_opt, rec_n, n_frames, d), dtype=dt)
+    loss = np.zeros((n_opt, rec_n, n_frames), dtype=dt)
+    final = np.empty((n_opt, n, d), dtype=dt)
+    final_loss = np.empty((n_opt, n), dtype=dt)
+    ev_t = np.empty((n_opt, n, len(events)), dtype=np.int64)
+    div_t = np.empty((n_opt, n), dtype=np.int64)
+    sigma = noise.scale if noise is not None else 0.0
+
+    kern = fused_cpu.kernel_for(surface.vg)
+    kern(
+        np.ascontiguousarray(X0, dtype=dt), kinds, hp, skinds, srows,
+        surface.params.astype(dt), steps, rec_every, rec_n, float(sigma), seed_key_of(seed),
+        ev_kind, ev_center, ev_val, float(bound), ftz,
+        pos, loss, final, final_loss, ev_t, div_t,
+    )  # fmt: skip
+
+    config = {
+        "surface": {"name": surface.name, "dim": d, **_plain(surface.kwargs)},
+        "optimizers": [
+            {"name": nm, "kind": o.kind, **_plain(o.hyperparameters())}
+            for nm, o in zip(names, opts, strict=True)
+        ],
+        "steps": steps,
+        "record_every": rec_every,
+        "record": rec_n,
+        "dtype": dtype,
+        "seed": seed,
+        "noise": None if noise is None else noise.describe(),
+        "events": {k: e.describe() for k, e in events.items()},
+        "diverge_at": bound,
+        "backend": "cpu",
+        "versions": _versions(),
+    }
+    return Result(
+        names=names,
+        positions=pos,
+        loss=loss,
+        frame_steps=np.arange(n_frames, dtype=np.int64) * rec_every,
+        final=final,
+        final_loss=final_loss,
+        events={name: ev_t[:, :, i].copy() for i, name in enumerate(events)},
+        diverged=div_t,
+        x0=X0,
+        config=config,
+    )
+
+
+def _plain(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def _versions() -> dict:
+    import numba
+
+    from .. import __version__
+
+    return {"landscape": __version__, "numba": numba.__version__, "numpy": np.__version__}

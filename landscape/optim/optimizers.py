@@ -1,0 +1,262 @@
+r"""Optimizer constructors: small immutable records the kernels read as data.
+
+Each returns an :class:`Optimizer` (kind id + hyperparameters + schedule).
+Optimizers that differ only in hyperparameters, or in kind, run in one kernel
+launch without recompiling.
+
+The two momentum forms:
+
+* :func:`momentum` (the course's, exponentially weighted):
+  :math:`v \leftarrow \beta v + (1-\beta) g,\ x \leftarrow x - \alpha v`;
+* :func:`heavy_ball` (classic, Polyak):
+  :math:`v \leftarrow \beta v + g,\ x \leftarrow x - \alpha v`.
+
+They give identical iterates when :math:`\alpha_{\text{classic}} =
+(1-\beta)\,\alpha_{\text{EWA}}`: the EWA form needs a learning rate
+:math:`1/(1-\beta)` times larger (10x for :math:`\beta = 0.9`) for the same
+step.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate as V
+from . import _rules as R
+from .schedules import Schedule, constant
+
+__all__ = [
+    "Optimizer",
+    "adagrad",
+    "adam",
+    "adamw",
+    "gd",
+    "heavy_ball",
+    "make",
+    "momentum",
+    "names",
+    "nesterov",
+    "rmsprop",
+    "sgd",
+]
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer spec: ``kind`` name, hyperparameters and a schedule."""
+
+    kind: str
+    lr: float
+    b1: float = 0.0
+    b2: float = 0.0
+    eps: float = 0.0
+    weight_decay: float = 0.0
+    schedule: Schedule = constant()
+
+    @property
+    def kind_id(self) -> int:
+        """Integer kind the kernels dispatch on."""
+        return R.KIND_NAMES.index(self.kind)
+
+    def hp_row(self) -> np.ndarray:
+        """Hyperparameter row ``[lr, b1, b2, eps, weight_decay]`` (float64)."""
+        return np.array([self.lr, self.b1, self.b2, self.eps, self.weight_decay])
+
+    def hyperparameters(self) -> dict:
+        """The hyperparameters that matter for this kind, by their public names."""
+        names = _PUBLIC[self.kind]
+        out = {pub: getattr(self, attr) for pub, attr in names}
+        if self.schedule.name != "constant" or self.schedule.warmup:
+            out["schedule"] = self.schedule.label
+        return out
+
+    @property
+    def label(self) -> str:
+        """E.g. ``adam(lr=0.01, b1=0.9, b2=0.999, eps=1e-08)``."""
+        parts = []
+        for k, v in self.hyperparameters().items():
+            parts.append(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}")
+        return f"{self.kind}({', '.join(parts)})"
+
+    def replace(self, **changes) -> Optimizer:
+        """A copy with some hyperparameters changed (validated again)."""
+        kw = {pub: getattr(self, attr) for pub, attr in _PUBLIC[self.kind]}
+        kw["schedule"] = self.schedule
+        kw.update(changes)
+        return make(self.kind, **kw)
+
+
+_PUBLIC = {
+    "gd": (("lr", "lr"),),
+    "momentum": (("lr", "lr"), ("beta", "b1")),
+    "heavy_ball": (("lr", "lr"), ("beta", "b1")),
+    "nesterov": (("lr", "lr"), ("beta", "b1")),
+    "rmsprop": (("lr", "lr"), ("beta", "b2"), ("eps", "eps")),
+    "adagrad": (("lr", "lr"), ("eps", "eps")),
+    "adam": (("lr", "lr"), ("b1", "b1"), ("b2", "b2"), ("eps", "eps")),
+    "adamw": (("lr", "lr"), ("b1", "b1"), ("b2", "b2"), ("eps", "eps"), ("weight_decay", "weight_decay")),
+}
+
+
+def _sched(schedule):
+    if schedule is None:
+        return constant()
+    if not isinstance(schedule, Schedule):
+        raise ValueError(f"schedule must be a landscape.schedules.Schedule, got {schedule!r}")
+    return schedule
+
+
+def _lr(lr):
+    return V.positive("lr", lr)
+
+
+def gd(lr: float = 0.01, schedule: Schedule | None = None) -> Optimizer:
+    r"""Gradient descent: :math:`x \leftarrow x - \alpha g`."""
+    return Optimizer("gd", _lr(lr), schedule=_sched(schedule))
+
+
+def sgd(lr: float = 0.01, schedule: Schedule | None = None) -> Optimizer:
+    """Alias of :func:`gd` (stochastic when the run adds gradient noise)."""
+    return gd(lr, schedule)
+
+
+def momentum(lr: float = 0.01, beta: float = 0.9, schedule: Schedule | None = None) -> Optimizer:
+    r"""Momentum in the course's EWA form.
+
+    .. math:: v \leftarrow \beta v + (1-\beta) g,\qquad x \leftarrow x - \alpha v
+    """
+    return Optimizer("momentum", _lr(lr), b1=V.beta("beta", beta), schedule=_sched(schedule))
+
+
+def heavy_ball(lr: float = 0.01, beta: float = 0.9, schedule: Schedule | None = None) -> Optimizer:
+    r"""Classic (Polyak heavy-ball) momentum.
+
+    .. math:: v \leftarrow \beta v + g,\qquad x \leftarrow x - \alpha v
+
+    References
+    ----------
+    B. T. Polyak, "Some methods of speeding up the convergence of iteration
+    methods", USSR Comp. Math. and Math. Physics 4(5), 1964.
+    """
+    return Optimizer("heavy_ball", _lr(lr), b1=V.beta("beta", beta), schedule=_sched(schedule))
+
+
+def nesterov(lr: float = 0.01, beta: float = 0.9, schedule: Schedule | None = None) -> Optimizer:
+    r"""Nesterov momentum in the form used by PyTorch and optax.
+
+    .. math:: v \leftarrow \beta v + g,\qquad x \leftarrow x - \alpha (g + \beta v)
+    """
+    return Optimizer("nesterov", _lr(lr), b1=V.beta("beta", beta), schedule=_sched(schedule))
+
+
+def rmsprop(
+    lr: float = 0.001, beta: float = 0.9, eps: float = 1e-8, schedule: Schedule | None = None
+) -> Optimizer:
+    r"""RMSprop with :math:`\epsilon` in the denominator (the course's form).
+
+    .. math:: S \leftarrow \beta S + (1-\beta) g^2,\qquad
+              x \leftarrow x - \alpha\, g / (\sqrt{S} + \epsilon)
+    """
+    return Optimizer(
+        "rmsprop",
+        _lr(lr),
+        b2=V.beta("beta", beta),
+        eps=V.nonnegative("eps", eps),
+        schedule=_sched(schedule),
+    )
+
+
+def adagrad(lr: float = 0.01, eps: float = 1e-10, schedule: Schedule | None = None) -> Optimizer:
+    r"""Adagrad (as in PyTorch, initial accumulator 0).
+
+    .. math:: G \leftarrow G + g^2,\qquad x \leftarrow x - \alpha\, g / (\sqrt{G} + \epsilon)
+    """
+    return Optimizer("adagrad", _lr(lr), eps=V.nonnegative("eps", eps), schedule=_sched(schedule))
+
+
+def adam(
+    lr: float = 0.001,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    schedule: Schedule | None = None,
+) -> Optimizer:
+    r"""Adam with bias correction (defaults 0.9, 0.999, 1e-8).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        x \leftarrow x - \alpha \frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+
+    References
+    ----------
+    D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+    """
+    return Optimizer(
+        "adam",
+        _lr(lr),
+        b1=V.beta("b1", b1),
+        b2=V.beta("b2", b2),
+        eps=V.nonnegative("eps", eps),
+        schedule=_sched(schedule),
+    )
+
+
+def adamw(
+    lr: float = 0.001,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.01,
+    schedule: Schedule | None = None,
+) -> Optimizer:
+    r"""AdamW: Adam with decoupled weight decay (PyTorch's definition).
+
+    .. math:: x \leftarrow x - \alpha_t\left(\lambda x + \frac{\hat m}{\sqrt{\hat v} + \epsilon}\right)
+
+    References
+    ----------
+    I. Loshchilov and F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+    """
+    return Optimizer(
+        "adamw",
+        _lr(lr),
+        b1=V.beta("b1", b1),
+        b2=V.beta("b2", b2),
+        eps=V.nonnegative("eps", eps),
+        weight_decay=V.nonnegative("weight_decay", weight_decay),
+        schedule=_sched(schedule),
+    )
+
+
+_REGISTRY = {
+    "gd": gd,
+    "sgd": sgd,
+    "momentum": momentum,
+    "heavy_ball": heavy_ball,
+    "nesterov": nesterov,
+    "rmsprop": rmsprop,
+    "adagrad": adagrad,
+    "adam": adam,
+    "adamw": adamw,
+}
+
+
+def names():
+    """Sorted names of every optimizer constructor."""
+    return sorted(_REGISTRY)
+
+
+def make(name, **hyperparameters) -> Optimizer:
+    """Build an optimizer by name, e.g. ``make("adam", lr=1e-2)``."""
+    if name not in _REGISTRY:
+        raise ValueError(f"optimizer must be one of {names()}, got {name!r}")
+    ctor = _REGISTRY[name]
+    allowed = list(inspect.signature(ctor).parameters)
+    for key in hyperparameters:
+        if key not in allowed:
+            raise ValueError(f"{name} has no hyperparameter {key!r}; allowed: {allowed}")
+    return ctor(**hyperparameters)

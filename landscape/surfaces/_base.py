@@ -1,0 +1,135 @@
+"""The :class:`Surface` record and helpers shared by every surface family.
+
+A surface family is two Numba functions plus data:
+
+``vg(X, G, F, P)``
+    value and gradient for a *block* of points stored as structure of arrays:
+    ``X`` has shape ``(d, n)`` (coordinate, lane), ``G`` the same shape,
+    ``F`` shape ``(n,)``; ``P`` is a 1-D float array of the surface's numeric
+    parameters.  Loops over lanes are innermost so LLVM vectorises them.  The
+    same function serves a SIMD block on the CPU and a single lane (``n = 1``)
+    on the GPU.
+``hess(x, P, H)``
+    the Hessian at one point ``x`` (shape ``(d,)``) written into ``H``
+    (``(d, d)``).
+
+Inside ``vg`` write every constant as ``cst(X, 2.0)`` (see
+:mod:`landscape._typed`) and read parameters as ``cst(X, P[i])``: a bare float
+literal is float64 in Numba and would promote a float32 kernel to float64.
+
+Numeric parameters are data (``P``), never closure constants, so one compiled
+kernel per family and dtype serves every parameter value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Surface"]
+
+
+def _as_points(x, dim):
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 0 or arr.shape[-1] != dim:
+        raise ValueError(f"points must have last dimension {dim}, got shape {arr.shape}")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A loss surface: compiled value/gradient/Hessian plus what is known about it.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``landscape.surfaces.<name>``).
+    dim : int
+        Dimension ``d`` of the parameter space.
+    params : numpy.ndarray
+        Numeric parameters, passed to the kernels as data.
+    vg, hess : numba dispatchers
+        Block value-and-gradient and point Hessian (see module docstring).
+    minima, saddles, maxima : numpy.ndarray
+        Known critical points, each of shape ``(k, d)`` (``k`` may be 0).
+    bounds : numpy.ndarray
+        A plotting box, shape ``(d, 2)`` (low, high per coordinate).
+    formula : str
+        The formula in LaTeX, for titles and documentation.
+    kwargs : dict
+        The keyword arguments the surface was built with (for reproducibility).
+    """
+
+    name: str
+    dim: int
+    params: np.ndarray
+    vg: object
+    hess: object
+    minima: np.ndarray
+    saddles: np.ndarray
+    bounds: np.ndarray
+    formula: str = ""
+    maxima: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    kwargs: dict = field(default_factory=dict)
+
+    # -- evaluation helpers (NumPy in, NumPy out; compile on first use) -------
+    def value_and_grad(self, x):
+        """Value and gradient at points ``x`` of shape ``(..., d)``."""
+        pts = _as_points(x, self.dim)
+        flat = pts.reshape(-1, self.dim)
+        X = np.ascontiguousarray(flat.T)
+        G = np.empty_like(X)
+        F = np.empty(X.shape[1])
+        self.vg(X, G, F, self.params)
+        return F.reshape(pts.shape[:-1]), G.T.reshape(pts.shape)
+
+    def value(self, x):
+        """Loss at points ``x`` of shape ``(..., d)``; returns shape ``(...)``."""
+        return self.value_and_grad(x)[0]
+
+    def grad(self, x):
+        """Gradient at points ``x`` of shape ``(..., d)``."""
+        return self.value_and_grad(x)[1]
+
+    def hessian(self, x):
+        """Hessian at one point ``x`` (shape ``(d,)``) or a stack ``(..., d)``."""
+        pts = _as_points(x, self.dim)
+        flat = pts.reshape(-1, self.dim)
+        out = np.empty((flat.shape[0], self.dim, self.dim))
+        for i in range(flat.shape[0]):
+            self.hess(np.ascontiguousarray(flat[i]), self.params, out[i])
+        return out.reshape(pts.shape + (self.dim,))
+
+    @property
+    def label(self) -> str:
+        """Readable name with parameters, e.g. ``rosenbrock(a=1, b=100)``."""
+        if not self.kwargs:
+            return self.name
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.kwargs.items())
+        return f"{self.name}({inner})"
+
+    def __repr__(self) -> str:
+        return f"<Surface {self.label} dim={self.dim}>"
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, precision=3, separator=",")
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def points(rows, dim):
+    """Known critical points as a float ``(k, dim)`` array (``k`` may be 0)."""
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, dim) if len(rows) else np.zeros((0, dim))
+    return arr
+
+
+def box(dim, low, high):
+    """A plotting box of shape ``(dim, 2)``."""
+    b = np.empty((dim, 2))
+    b[:, 0] = low
+    b[:, 1] = high
+    return b
