@@ -157,21 +157,23 @@ def simulate(
     skinds = np.array([o.schedule.kind for o in opts], dtype=np.int64)
     srows = np.stack([o.schedule.row() for o in opts])
 
-    pos = np.zeros((n_opt, rec_n, n_frames, d), dtype=dt)
-    loss = np.zeros((n_opt, rec_n, n_frames), dtype=dt)
+    # frame-major storage (a frame of a block is one contiguous write); the
+    # Result exposes (optimizer, trajectory, frame, ...) views of it
+    pos = np.empty((n_opt, n_frames, rec_n, d), dtype=dt)
+    loss = np.empty((n_opt, n_frames, rec_n), dtype=dt)
     final = np.empty((n_opt, n, d), dtype=dt)
     final_loss = np.empty((n_opt, n), dtype=dt)
     ev_t = np.empty((n_opt, n, len(events)), dtype=np.int64)
     div_t = np.empty((n_opt, n), dtype=np.int64)
     sigma = noise.scale if noise is not None else 0.0
 
-    kern = fused_cpu.kernel_for(surface.vg)
-    kern(
+    args = (
         np.ascontiguousarray(X0, dtype=dt), kinds, hp, skinds, srows,
         surface.params.astype(dt), steps, rec_every, rec_n, float(sigma), seed_key_of(seed),
         ev_kind, ev_center, ev_val, float(bound), ftz,
         pos, loss, final, final_loss, ev_t, div_t,
     )  # fmt: skip
+    fused_cpu.run(surface.vg, n_opt, n, args)
 
     config = {
         "surface": {"name": surface.name, "dim": d, **_plain(surface.kwargs)},
@@ -192,8 +194,8 @@ def simulate(
     }
     return Result(
         names=names,
-        positions=pos,
-        loss=loss,
+        positions=pos.transpose(0, 2, 1, 3),
+        loss=loss.transpose(0, 2, 1),
         frame_steps=np.arange(n_frames, dtype=np.int64) * rec_every,
         final=final,
         final_loss=final_loss,

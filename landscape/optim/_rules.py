@@ -59,11 +59,13 @@ def rule_of(kind):
 
 
 @njit(**NJIT_OPTIONS)
-def step_scalars(kind, hp, lr_t, t1, out):
-    """Per-step scalars for update number ``t1`` (1-based) into ``out`` (len 7).
+def step_scalars(kind, hp, lr_t, b1t, b2t, out):
+    """Per-step scalars into ``out`` (len 7), given ``b1t = b1**t``, ``b2t = b2**t``.
 
-    ``out`` may have any float dtype: storing casts, so kernels read the
-    scalars in their own precision.
+    ``t`` is the 1-based update number; kernels keep the powers as running
+    products (one multiply per step instead of two ``pow`` calls).  ``out``
+    may have any float dtype: storing casts, so kernels read the scalars in
+    their own precision.
     """
     b1 = hp[HP_B1]
     b2 = hp[HP_B2]
@@ -78,8 +80,8 @@ def step_scalars(kind, hp, lr_t, t1, out):
         b2 = 1.0
         c2 = 1.0
     elif kind == ADAM or kind == ADAMW:
-        bc1 = 1.0 - b1**t1
-        sbc2 = math.sqrt(1.0 - b2**t1)
+        bc1 = 1.0 - b1t
+        sbc2 = math.sqrt(1.0 - b2t)
         a = lr_t * sbc2 / bc1
         e = e * sbc2
         if kind == ADAMW:

@@ -48,6 +48,16 @@ def _rosenbrock_vg(X, G, F, P):
     two = cst(X, 2.0)
     four = cst(X, 4.0)
     d, n = X.shape
+    if d == 2:
+        # the common case in one pass over the lanes
+        for j in range(n):
+            x = X[0, j]
+            r = X[1, j] - x * x
+            s = a - x
+            F[j] = b * r * r + s * s
+            G[0, j] = -four * b * r * x - two * s
+            G[1, j] = two * b * r
+        return
     for j in range(n):
         F[j] = zero
     for k in range(d):

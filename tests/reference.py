@@ -1,0 +1,276 @@
+"""Slow, obvious NumPy oracles for the fused engine, written from the definitions.
+
+Nothing here calls landscape's kernels or reuses their algebra (no folded bias
+corrections, no structure-of-arrays, no rule families): every optimizer is
+its textbook update on one trajectory's coordinate vector, every schedule is
+a plain Python function of ``(t, lr0)``, and :func:`run_reference` is a
+per-trajectory loop.
+
+Counting conventions (those of ``landscape.optim.schedules``):
+
+* ``t`` counts the updates already made (0 for the first update);
+* ``epoch = t // steps_per_epoch + 1`` (1-based);
+* Adam's bias-correction exponent is the 1-based update number ``t + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# schedules: functions (t, lr0) -> learning rate of the update after t updates
+# --------------------------------------------------------------------------
+
+
+def _epoch(t, steps_per_epoch):
+    return int(t // steps_per_epoch) + 1
+
+
+def constant():
+    return lambda t, lr0: lr0
+
+
+def inverse_time(decay=1.0, steps_per_epoch=1):
+    return lambda t, lr0: lr0 / (1.0 + decay * _epoch(t, steps_per_epoch))
+
+
+def exponential(base=0.95, steps_per_epoch=1):
+    return lambda t, lr0: base ** _epoch(t, steps_per_epoch) * lr0
+
+
+def inverse_sqrt_epoch(k=1.0, steps_per_epoch=1):
+    return lambda t, lr0: k / math.sqrt(_epoch(t, steps_per_epoch)) * lr0
+
+
+def inverse_sqrt_step(k=1.0):
+    return lambda t, lr0: k / math.sqrt(t + 1) * lr0
+
+
+def staircase(factor=0.5, every=10, steps_per_epoch=1):
+    def f(t, lr0):
+        e = _epoch(t, steps_per_epoch)
+        return factor ** math.floor((e - 1) / every) * lr0
+
+    return f
+
+
+def cosine(decay_steps, alpha=0.0):
+    T = decay_steps
+
+    def f(t, lr0):
+        return lr0 * ((1.0 - alpha) * 0.5 * (1.0 + math.cos(math.pi * min(t, T) / T)) + alpha)
+
+    return f
+
+
+def piecewise(boundaries, factors, steps_per_epoch=1):
+    """factors[i] from epoch boundaries[i-1] (inclusive) to boundaries[i] (exclusive)."""
+    assert len(factors) == len(boundaries) + 1
+
+    def f(t, lr0):
+        e = _epoch(t, steps_per_epoch)
+        piece = sum(1 for b in boundaries if e >= b)
+        return factors[piece] * lr0
+
+    return f
+
+
+manual = piecewise
+
+
+def linear_warmup(warmup_steps, then=None):
+    base = constant() if then is None else then
+    return lambda t, lr0: min(1.0, (t + 1) / warmup_steps) * base(t, lr0)
+
+
+SCHEDULES = {
+    "constant": constant,
+    "inverse_time": inverse_time,
+    "exponential": exponential,
+    "inverse_sqrt_epoch": inverse_sqrt_epoch,
+    "inverse_sqrt_step": inverse_sqrt_step,
+    "staircase": staircase,
+    "cosine": cosine,
+    "piecewise": piecewise,
+    "manual": manual,
+    "linear_warmup": linear_warmup,
+}
+
+
+def make_schedule(name, **kw):
+    return SCHEDULES[name](**kw)
+
+
+# --------------------------------------------------------------------------
+# optimizers
+# --------------------------------------------------------------------------
+@dataclass
+class OptSpec:
+    """An optimizer for the reference: kind, hyperparameters, schedule function."""
+
+    kind: str
+    lr: float
+    beta: float = 0.9  # momentum / heavy_ball / nesterov / rmsprop
+    b1: float = 0.9  # adam(w)
+    b2: float = 0.999  # adam(w)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    schedule: object = field(default_factory=constant)
+
+
+class _State:
+    """Per-trajectory optimizer state (vectors over coordinates)."""
+
+    def __init__(self, d):
+        self.m = np.zeros(d)  # velocity / first moment
+        self.s = np.zeros(d)  # second moment / accumulator
+        self.t = 0  # updates made
+
+
+def update(spec: OptSpec, st: _State, x, g, alpha):
+    """One update of ``x`` (a coordinate vector) with learning rate ``alpha``."""
+    k = spec.kind
+    st.t += 1
+    if k in ("gd", "sgd"):
+        return x - alpha * g
+    if k == "momentum":  # EWA form
+        st.m = spec.beta * st.m + (1.0 - spec.beta) * g
+        return x - alpha * st.m
+    if k == "heavy_ball":
+        st.m = spec.beta * st.m + g
+        return x - alpha * st.m
+    if k == "nesterov":
+        st.m = spec.beta * st.m + g
+        return x - alpha * (g + spec.beta * st.m)
+    if k == "rmsprop":
+        st.s = spec.beta * st.s + (1.0 - spec.beta) * g**2
+        return x - alpha * g / (np.sqrt(st.s) + spec.eps)
+    if k == "adagrad":
+        st.s = st.s + g**2
+        return x - alpha * g / (np.sqrt(st.s) + spec.eps)
+    if k in ("adam", "adamw"):
+        st.m = spec.b1 * st.m + (1.0 - spec.b1) * g
+        st.s = spec.b2 * st.s + (1.0 - spec.b2) * g**2
+        mhat = st.m / (1.0 - spec.b1**st.t)
+        vhat = st.s / (1.0 - spec.b2**st.t)
+        step = mhat / (np.sqrt(vhat) + spec.eps)
+        if k == "adamw":
+            return x - alpha * (spec.weight_decay * x + step)
+        return x - alpha * step
+    raise ValueError(f"unknown kind {k!r}")
+
+
+# --------------------------------------------------------------------------
+# the simulation loop
+# --------------------------------------------------------------------------
+def _event_hit(ev, x, f):
+    kind = ev[0]
+    if kind == "leave_ball":
+        return np.linalg.norm(x - np.asarray(ev[1], float)) > ev[2]
+    if kind == "enter_ball":
+        return np.linalg.norm(x - np.asarray(ev[1], float)) < ev[2]
+    if kind == "loss_below":
+        return f < ev[1]
+    raise ValueError(kind)
+
+
+def run_one(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events=None,
+            diverge_at=1e6, traj_id=0):
+    """One trajectory.  ``value_and_grad(rows) -> (f (n,), g (n, d))``.
+
+    ``noise_fn(traj_id, t) -> (d,)`` is added to the gradient before update t.
+    ``events`` is a dict name -> ("leave_ball", c, r) | ("enter_ball", c, r)
+    | ("loss_below", level).
+    """
+    events = events or {}
+    x = np.array(x0, dtype=np.float64)
+    d = x.size
+    st = _State(d)
+    live = True
+    diverged = -1
+    ev_t = {name: -1 for name in events}
+    frames_x, frames_f = [], []
+    f = g = None
+    for t in range(steps + 1):
+        fv, gv = value_and_grad(x[None, :])
+        f, g = float(fv[0]), np.array(gv[0], dtype=np.float64)
+        if live:
+            if (not np.all(np.abs(x) <= diverge_at) or not math.isfinite(f)
+                    or not np.all(np.isfinite(g))):
+                live = False
+                diverged = t
+        if live:
+            for name, ev in events.items():
+                if ev_t[name] < 0 and _event_hit(ev, x, f):
+                    ev_t[name] = t
+        if record_every and t % record_every == 0:
+            frames_x.append(x.copy())
+            frames_f.append(f)
+        if t == steps:
+            break
+        if live:
+            if noise_fn is not None:
+                g = g + noise_fn(traj_id, t)
+            x = update(spec, st, x, g, spec.schedule(t, spec.lr))
+    return {
+        "positions": np.array(frames_x).reshape(len(frames_x), d),
+        "loss": np.array(frames_f),
+        "final": x,
+        "final_loss": f,
+        "events": ev_t,
+        "diverged": diverged,
+    }
+
+
+def run_reference(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events=None,
+                  diverge_at=1e6, traj_ids=None):
+    """Every row of ``x0`` through :func:`run_one`; arrays stacked over trajectories.
+
+    ``traj_ids`` gives each row's trajectory index (keys the noise); default
+    ``0..n-1``.
+    """
+    x0 = np.atleast_2d(np.asarray(x0, dtype=np.float64))
+    ids = range(len(x0)) if traj_ids is None else traj_ids
+    with np.errstate(all="ignore"):
+        runs = [
+            run_one(value_and_grad, spec, x, steps, record_every, noise_fn, events, diverge_at, i)
+            for x, i in zip(x0, ids, strict=True)
+        ]
+    names = list(events or {})
+    return {
+        "positions": np.stack([r["positions"] for r in runs]),
+        "loss": np.stack([r["loss"] for r in runs]),
+        "final": np.stack([r["final"] for r in runs]),
+        "final_loss": np.array([r["final_loss"] for r in runs]),
+        "events": {nm: np.array([r["events"][nm] for r in runs], dtype=np.int64) for nm in names},
+        "diverged": np.array([r["diverged"] for r in runs], dtype=np.int64),
+    }
+
+
+def gaussian_noise_table(seed_key, traj_ids, steps, d, sigma, normals):
+    """``sigma * xi`` for every (trajectory id, step, coordinate), shape (len(ids), steps, d).
+
+    ``normals(seed_key, trajectories, steps, coords, out)`` is the counter-based
+    generator's vector entry point (``landscape._rng.normals``): the reference
+    draws the very same numbers, keyed per (trajectory, step, coordinate).
+    """
+    ids = np.asarray(traj_ids, dtype=np.int64)
+    I, T, K = np.meshgrid(ids, np.arange(steps), np.arange(d), indexing="ij")
+    out = np.empty(I.size)
+    normals(seed_key, I.ravel().copy(), T.ravel().copy(), K.ravel().copy(), out)
+    return sigma * out.reshape(len(ids), steps, d)
+
+
+# --------------------------------------------------------------------------
+# exponentially weighted averages
+# --------------------------------------------------------------------------
+def ewa_loop(theta, beta, bias_correction=False):
+    out = []
+    v = 0.0
+    for t, th in enumerate(theta, start=1):
+        v = beta * v + (1.0 - beta) * th
+        out.append(v / (1.0 - beta**t) if bias_correction else v)
+    return np.array(out)

@@ -1,0 +1,1030 @@
+"""The fused engine against slow NumPy oracles (tests/reference.py) and theory.
+
+Compile budget: one float64 kernel per surface family used here (rosenbrock,
+quadratic/elongated_bowl, strict_saddle, saddle), one float32 kernel
+(quadratic family) and two subprocesses for the thread-count check.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import landscape as ls
+from landscape import _config
+from landscape._rng import normals, seed_key_of
+from landscape.engine import fused_cpu
+
+try:  # tests/ as a package or as a plain directory on sys.path
+    from . import reference as ref
+    from . import reference_surfaces as refsurf
+except ImportError:
+    import reference as ref
+    import reference_surfaces as refsurf
+
+
+RTOL = 1e-10
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+def vg_of(surf):
+    """Reference value-and-gradient (NumPy, rows) of a surface."""
+    return lambda x: refsurf.value_and_grad(surf, x)
+
+
+def build_schedule(desc):
+    """``desc`` = None | (name, kwargs); 'then' may itself be a desc.
+
+    Returns (landscape Schedule or None, reference function).
+    """
+    if desc is None:
+        return None, ref.constant()
+    name, kw = desc
+    kw = dict(kw)
+    if "then" in kw:
+        ls_then, ref_then = build_schedule(kw.pop("then"))
+        return ls.schedules.make(name, then=ls_then, **kw), ref.make_schedule(
+            name, then=ref_then, **kw
+        )
+    return ls.schedules.make(name, **kw), ref.make_schedule(name, **kw)
+
+
+def build_opt(kind, hp, sched=None):
+    """The same optimizer for landscape and for the reference."""
+    ls_s, ref_s = build_schedule(sched)
+    opt = ls.optim.make(kind, **hp, schedule=ls_s)
+    spec_kind = "gd" if kind == "sgd" else kind
+    spec = ref.OptSpec(spec_kind, schedule=ref_s, **hp)
+    return opt, spec
+
+
+def grid(h):
+    """Every kind and every schedule, learning rates scaled by curvature scale ``h``."""
+    return [
+        ("gd", {"lr": 0.5 * h}, None),
+        ("momentum", {"lr": 1.0 * h, "beta": 0.9},
+         ("inverse_time", {"decay": 0.3, "steps_per_epoch": 7})),
+        ("heavy_ball", {"lr": 0.1 * h, "beta": 0.85},
+         ("exponential", {"base": 0.9, "steps_per_epoch": 5})),
+        ("nesterov", {"lr": 0.1 * h, "beta": 0.7},
+         ("inverse_sqrt_epoch", {"k": 1.5, "steps_per_epoch": 4})),
+        ("rmsprop", {"lr": 1e-2, "beta": 0.95, "eps": 1e-6}, ("inverse_sqrt_step", {"k": 2.0})),
+        ("adagrad", {"lr": 0.2, "eps": 1e-7},
+         ("staircase", {"factor": 0.5, "every": 2, "steps_per_epoch": 6})),
+        ("adam", {"lr": 0.05, "b1": 0.9, "b2": 0.99, "eps": 1e-8},
+         ("cosine", {"decay_steps": 40, "alpha": 0.1})),
+        ("adamw", {"lr": 0.03, "b1": 0.8, "b2": 0.999, "eps": 1e-6, "weight_decay": 0.1},
+         ("piecewise", {"boundaries": [2, 4], "factors": [1.0, 0.3, 0.1], "steps_per_epoch": 10})),
+        ("gd", {"lr": 0.6 * h},
+         ("manual", {"boundaries": [3], "factors": [1.0, 0.25], "steps_per_epoch": 4})),
+        ("adam", {"lr": 0.02, "b1": 0.0, "b2": 0.9, "eps": 1e-8},
+         ("linear_warmup", {"warmup_steps": 15, "then": ("cosine", {"decay_steps": 30})})),
+        ("sgd", {"lr": 0.4 * h}, ("linear_warmup", {"warmup_steps": 10})),
+        ("momentum", {"lr": 0.3 * h, "beta": 0.0}, None),
+        ("heavy_ball", {"lr": 0.02 * h, "beta": 0.95}, ("cosine", {"decay_steps": 1000})),
+        ("rmsprop", {"lr": 3e-3, "beta": 0.5, "eps": 0.0},
+         ("exponential", {"base": 1.0, "steps_per_epoch": 3})),
+        ("adagrad", {"lr": 0.05, "eps": 0.0},
+         ("linear_warmup", {"warmup_steps": 8,
+                            "then": ("staircase", {"factor": 0.7, "every": 1,
+                                                   "steps_per_epoch": 9})})),
+        ("adamw", {"lr": 0.01, "b1": 0.95, "b2": 0.9, "eps": 1e-8, "weight_decay": 0.5},
+         ("inverse_time", {"decay": 2.0, "steps_per_epoch": 11})),
+    ]
+
+
+def assert_run_matches(res, o, want, rows, rec_rows, rtol=RTOL):
+    """Optimizer ``o`` of a landscape Result against a reference run.
+
+    ``rows``: the trajectory indices the reference ran (in its order);
+    ``rec_rows``: those of them that were recorded.
+    """
+    scale = max(1.0, float(np.nanmax(np.abs(want["final"]))))
+    atol = 1e-12 * scale
+    np.testing.assert_array_equal(res.diverged[o, rows], want["diverged"])
+    for name, times in want["events"].items():
+        np.testing.assert_array_equal(res.events[name][o, rows], times, err_msg=name)
+    np.testing.assert_allclose(res.final[o, rows], want["final"], rtol=rtol, atol=atol)
+    fl = want["final_loss"]
+    np.testing.assert_allclose(res.final_loss[o, rows], fl, rtol=rtol,
+                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(fl)))))
+    sel = [k for k, r in enumerate(rows) if r in rec_rows]
+    got_rows = [rows[k] for k in sel]
+    np.testing.assert_allclose(res.positions[o, got_rows], want["positions"][sel], rtol=rtol,
+                               atol=atol)
+    np.testing.assert_allclose(res.loss[o, got_rows], want["loss"][sel], rtol=rtol,
+                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(want["loss"])))))
+
+
+# --------------------------------------------------------------------------
+# kernel vs reference: every kind, every schedule, one launch
+# --------------------------------------------------------------------------
+SURFACES = {
+    # (surface factory, start mean, start std, curvature scale h ~ 1/L, events)
+    "rosenbrock": (lambda: ls.surfaces.rosenbrock(), [-1.0, 1.0], 0.25, 3e-4,
+                   lambda: {"left": ("leave_ball", [-1.0, 1.0], 0.5),
+                            "near": ("enter_ball", [1.0, 1.0], 1.6),
+                            "low": ("loss_below", 3.0)}),
+    "elongated_bowl": (lambda: ls.surfaces.elongated_bowl(kappa=20.0, angle=0.4), [2.0, -1.0],
+                       0.5, 0.05,
+                       lambda: {"left": ("leave_ball", [2.0, -1.0], 1.2),
+                                "near": ("enter_ball", [0.0, 0.0], 1.0),
+                                "low": ("loss_below", 0.5)}),
+    "strict_saddle": (lambda: ls.surfaces.strict_saddle(dim=5, k=2, lam_pos=2.0, lam_neg=0.5,
+                                                        quartic=3.0),
+                      [0.05, -0.02, 0.5, -0.5, 0.3], 0.3, 0.1,
+                      lambda: {"left": ("leave_ball", [0.0] * 5, 0.6),
+                               "near": ("enter_ball", [0.4082, 0.4082, 0, 0, 0], 0.3),
+                               "low": ("loss_below", -0.01)}),
+}
+
+
+def ls_events(spec):
+    out = {}
+    for name, ev in spec.items():
+        if ev[0] == "loss_below":
+            out[name] = ls.events.loss_below(ev[1])
+        else:
+            out[name] = getattr(ls.events, ev[0])(ev[1], ev[2])
+    return out
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_kernel_matches_reference_every_kind_and_schedule(surface):
+    make, mean, std, h, evs = SURFACES[surface]
+    surf = make()
+    n, steps, rec_every, record = 37, 60, 7, 20
+    x0 = ls.starts.normal(n, mean, std, seed=1)
+    items = [build_opt(*g) for g in grid(h)]
+    opts = {f"o{i}": o for i, (o, _) in enumerate(items)}
+    ev = evs()
+    res = ls.simulate(surf, opts, x0, steps, record_every=rec_every, record=record,
+                      events=ls_events(ev))
+    assert res.positions.shape == (len(items), record, steps // rec_every + 1, surf.dim)
+    np.testing.assert_array_equal(res.frame_steps, np.arange(0, steps + 1, rec_every))
+    for o, (_, spec) in enumerate(items):
+        want = ref.run_reference(vg_of(surf), spec, x0, steps, rec_every, events=ev)
+        assert_run_matches(res, o, want, list(range(n)), set(range(record)))
+    # the events actually discriminate (not all -1 or all 0)
+    for name, times in res.events.items():
+        assert (times > 0).any(), name
+
+
+def test_kernel_matches_reference_across_blocks_with_noise():
+    """n = 300 > CPU_BLOCK: trajectories on both sides of the block boundary,
+    a recorded subset that crosses it, and counter-based noise keyed by
+    (seed, trajectory index within the optimizer, step, coordinate)."""
+    assert _config.CPU_BLOCK < 300 < 2 * _config.CPU_BLOCK
+    surf = ls.surfaces.rosenbrock()
+    n, steps, rec_every, record, seed, sigma = 300, 40, 4, 260, 12345, 0.7
+    x0 = ls.starts.normal(n, [-1.0, 1.0], 0.25, seed=2)
+    g = grid(3e-4)
+    items = [build_opt(*g[i]) for i in (0, 2, 6, 7, 9)]
+    ev = {"left": ("leave_ball", [-1.0, 1.0], 0.4), "low": ("loss_below", 3.0)}
+    res = ls.simulate(surf, [o for o, _ in items], x0, steps, record_every=rec_every,
+                      record=record, events=ls_events(ev), noise=ls.noise.gaussian(sigma),
+                      seed=seed)
+    rows = [0, 1, 100, 254, 255, 256, 257, 258, 259, 260, 261, 299]
+    table = ref.gaussian_noise_table(seed_key_of(seed), rows, steps, 2, sigma, normals)
+    pos_of = {r: k for k, r in enumerate(rows)}
+
+    def noise_fn(i, t):
+        return table[pos_of[i], t]
+
+    for o, (_, spec) in enumerate(items):
+        want = ref.run_reference(vg_of(surf), spec, x0[rows], steps, rec_every,
+                                 noise_fn=noise_fn, events=ev, traj_ids=rows)
+        assert_run_matches(res, o, want, rows, set(range(record)))
+    # frames beyond `record` are not kept
+    assert res.positions.shape[1] == record
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(ls.optim.names()),
+    lr=st.floats(1e-3, 0.05),
+    beta=st.floats(0.0, 0.99),
+    b2=st.floats(0.0, 0.9999),
+    eps=st.sampled_from([0.0, 1e-8, 1e-3]),
+    wd=st.floats(0.0, 1.0),
+    sched=st.sampled_from(["constant", "inverse_time", "exponential", "staircase", "cosine",
+                           "warmup", "piecewise", "inverse_sqrt_step"]),
+    spe=st.integers(1, 5),
+)
+def test_random_hyperparameters_match_reference(kind, lr, beta, b2, eps, wd, sched, spe):
+    surf = ls.surfaces.elongated_bowl(kappa=5.0, angle=1.1)
+    hp = {"lr": lr}
+    if kind in ("momentum", "heavy_ball", "nesterov"):
+        hp["beta"] = beta
+    if kind == "rmsprop":
+        hp.update(beta=b2, eps=eps)
+    if kind == "adagrad":
+        hp["eps"] = eps
+    if kind in ("adam", "adamw"):
+        hp.update(b1=beta, b2=b2, eps=eps)
+    if kind == "adamw":
+        hp["weight_decay"] = wd
+    sdesc = {
+        "constant": None,
+        "inverse_time": ("inverse_time", {"decay": 0.5, "steps_per_epoch": spe}),
+        "exponential": ("exponential", {"base": 0.8, "steps_per_epoch": spe}),
+        "staircase": ("staircase", {"factor": 0.3, "every": 2, "steps_per_epoch": spe}),
+        "cosine": ("cosine", {"decay_steps": 3 * spe, "alpha": 0.2}),
+        "warmup": ("linear_warmup", {"warmup_steps": spe + 1,
+                                     "then": ("exponential", {"base": 0.9})}),
+        "piecewise": ("piecewise", {"boundaries": [2, 3], "factors": [1.0, 0.5, 2.0],
+                                    "steps_per_epoch": spe}),
+        "inverse_sqrt_step": ("inverse_sqrt_step", {"k": 0.5}),
+    }[sched]
+    opt, spec = build_opt(kind, hp, sdesc)
+    x0 = np.array([[1.0, 2.0], [-0.5, 0.25], [3.0, -1.0]])
+    res = ls.simulate(surf, opt, x0, 25, record_every=5)
+    want = ref.run_reference(vg_of(surf), spec, x0, 25, 5)
+    assert_run_matches(res, 0, want, [0, 1, 2], {0, 1, 2}, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# schedules: as functions and as actually used by the kernel
+# --------------------------------------------------------------------------
+SCHEDULE_DESCS = [
+    ("constant", {}),
+    ("inverse_time", {"decay": 1.0}),
+    ("inverse_time", {"decay": 0.5, "steps_per_epoch": 3}),
+    ("exponential", {"base": 0.95}),
+    ("exponential", {"base": 0.8, "steps_per_epoch": 4}),
+    ("inverse_sqrt_epoch", {"k": 1.0}),
+    ("inverse_sqrt_epoch", {"k": 0.7, "steps_per_epoch": 5}),
+    ("inverse_sqrt_step", {"k": 1.0}),
+    ("inverse_sqrt_step", {"k": 3.0}),
+    ("staircase", {"factor": 0.5, "every": 10}),
+    ("staircase", {"factor": 0.3, "every": 2, "steps_per_epoch": 3}),
+    ("cosine", {"decay_steps": 20}),
+    ("cosine", {"decay_steps": 7, "alpha": 0.25}),
+    ("piecewise", {"boundaries": [10, 20], "factors": [1.0, 0.1, 0.01]}),
+    ("piecewise", {"boundaries": [2, 5, 6], "factors": [1.0, 0.5, 0.2, 0.05],
+                   "steps_per_epoch": 4}),
+    ("manual", {"boundaries": [3], "factors": [1.0, 0.25], "steps_per_epoch": 2}),
+    ("linear_warmup", {"warmup_steps": 10}),
+    ("linear_warmup", {"warmup_steps": 1}),
+    ("linear_warmup", {"warmup_steps": 6,
+                       "then": ("inverse_time", {"decay": 0.2, "steps_per_epoch": 4})}),
+    ("linear_warmup", {"warmup_steps": 12, "then": ("cosine", {"decay_steps": 30, "alpha": 0.1})}),
+    ("linear_warmup", {"warmup_steps": 5,
+                       "then": ("piecewise", {"boundaries": [3], "factors": [1.0, 0.1],
+                                              "steps_per_epoch": 2})}),
+]
+
+
+@pytest.mark.parametrize("desc", SCHEDULE_DESCS, ids=lambda d: d[0])
+def test_schedule_values_match_definition(desc):
+    sched, fn = build_schedule(desc)
+    ts = np.arange(0, 80)
+    want = np.array([fn(int(t), 0.3) for t in ts])
+    np.testing.assert_allclose(sched(ts, 0.3), want, rtol=1e-13)
+    for t in (0, 1, 17, 79):
+        assert sched(t, 0.3) == pytest.approx(fn(t, 0.3), rel=1e-13)
+        assert isinstance(sched(t, 0.3), float)
+
+
+def test_kernel_uses_the_schedules():
+    """GD on f = x^2/2 (A = I): x_{t+1} = (1 - alpha_t) x_t reveals alpha_t."""
+    surf = ls.surfaces.quadratic(np.eye(1))
+    lr0, steps = 0.2, 50
+    built = [build_schedule(d) for d in SCHEDULE_DESCS]
+    opts = [ls.optim.gd(lr0, schedule=s) for s, _ in built]
+    res = ls.simulate(surf, opts, np.array([[1.0]]), steps, record_every=1)
+    x = res.positions[:, 0, :, 0]  # (optimizer, frame)
+    alpha = 1.0 - x[:, 1:] / x[:, :-1]
+    for o, (_, fn) in enumerate(built):
+        want = [fn(t, lr0) for t in range(steps)]
+        np.testing.assert_allclose(alpha[o], want, rtol=1e-10, err_msg=SCHEDULE_DESCS[o][0])
+
+
+# --------------------------------------------------------------------------
+# gradient noise
+# --------------------------------------------------------------------------
+def _recovered_noise(res, surf, lrs):
+    """GD on a quadratic after one step: xi = (x0 - x1)/lr - grad(x0)."""
+    g0 = refsurf.value_and_grad(surf, res.x0)[1]
+    out = []
+    for o, lr in enumerate(lrs):
+        x1 = res.positions[o, :, 1, :]
+        out.append((res.x0 - x1) / lr - g0)
+    return np.array(out)
+
+
+def test_noise_common_random_numbers_batch_size_and_seeds():
+    surf = ls.surfaces.elongated_bowl(kappa=3.0, angle=0.2)
+    x0 = ls.starts.normal(5, [1.0, -1.0], 0.5, seed=4)
+    lrs = [0.1, 0.05, 0.2]
+    opts = {f"gd{lr}": ls.optim.gd(lr) for lr in lrs}
+    opts["adam"] = ls.optim.adam(0.01)
+    kw = dict(record_every=1, seed=7)
+    res = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.5), **kw)
+    xi = _recovered_noise(res, surf, lrs)
+    # the noise each trajectory saw at step 0 is the keyed normal, identical for all optimizers
+    table = ref.gaussian_noise_table(seed_key_of(7), range(5), 1, 2, 0.5, normals)[:, 0]
+    for o in range(len(lrs)):
+        np.testing.assert_allclose(xi[o], table, rtol=1e-8, atol=1e-12)
+    # ... and different from trajectory to trajectory
+    assert np.all(np.abs(np.diff(table[:, 0])) > 0)
+
+    # batch_size scales sigma by 1/sqrt(b): gaussian(0.5, b=4) == gaussian(0.25)
+    assert ls.noise.gaussian(0.5, batch_size=4).scale == 0.25
+    assert ls.noise.gaussian(0.5, batch_size=3).scale == pytest.approx(0.5 / math.sqrt(3))
+    res_b = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.5, batch_size=4), **kw)
+    res_q = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.25), **kw)
+    np.testing.assert_array_equal(res_b.positions, res_q.positions)
+    np.testing.assert_allclose(_recovered_noise(res_b, surf, lrs), xi / 2, rtol=1e-8, atol=1e-12)
+
+    # same seed: identical; other seed: different; sigma=0: as without noise
+    res2 = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.5), **kw)
+    np.testing.assert_array_equal(res.positions, res2.positions)
+    np.testing.assert_array_equal(res.final, res2.final)
+    res3 = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.5), record_every=1, seed=8)
+    assert not np.any(res3.final == res.final)
+    res0 = ls.simulate(surf, opts, x0, 3, noise=ls.noise.gaussian(0.0), **kw)
+    resn = ls.simulate(surf, opts, x0, 3, **kw)
+    np.testing.assert_array_equal(res0.positions, resn.positions)
+
+
+def test_noise_statistics():
+    """The keyed normals are standard normal (moments), independent across steps."""
+    surf = ls.surfaces.quadratic(np.eye(1))
+    n = 4000
+    res = ls.simulate(surf, ls.optim.gd(1.0), np.ones((n, 1)), 2, record_every=1,
+                      noise=ls.noise.gaussian(1.0), seed=3)
+    # x1 = x0 - (x0 + xi0) = -xi0 ; x2 = x1 - (x1 + xi1) = -xi1
+    xi0 = -res.positions[0, :, 1, 0]
+    xi1 = -res.positions[0, :, 2, 0]
+    for xi in (xi0, xi1):
+        assert abs(xi.mean()) < 4 / math.sqrt(n)
+        assert abs(xi.std() - 1.0) < 0.05
+    assert abs(np.corrcoef(xi0, xi1)[0, 1]) < 4 / math.sqrt(n)
+
+
+_THREAD_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numba
+    import numpy as np
+    import landscape as ls
+
+    surf = ls.surfaces.saddle(a=1.0, b=0.5)
+    x0 = ls.starts.normal(600, [0.3, 0.01], 0.2, seed=3)
+    opts = {"gd": ls.optim.gd(0.05), "adam": ls.optim.adam(0.01),
+            "hb": ls.optim.heavy_ball(0.02, 0.9)}
+    r = ls.simulate(surf, opts, x0, 40, record_every=5, noise=ls.noise.gaussian(0.5),
+                    seed=11, events={"esc": ls.events.leave_ball([0, 0], 1.0)})
+    np.savez(sys.argv[1], final=r.final, final_loss=r.final_loss, positions=r.positions,
+             loss=r.loss, esc=r.events["esc"], diverged=r.diverged)
+    print(numba.get_num_threads())
+    """
+)
+
+
+def test_bit_identical_across_thread_counts(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(_THREAD_SCRIPT)
+    procs = {}
+    for threads in (1, 2):
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+        procs[threads] = subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / f"t{threads}.npz")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+    for threads, p in procs.items():
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert out.strip() == str(threads)
+    a, b = np.load(tmp_path / "t1.npz"), np.load(tmp_path / "t2.npz")
+    for key in a.files:
+        assert np.array_equal(a[key], b[key]), key
+    assert np.isfinite(a["final"]).all()
+
+
+# --------------------------------------------------------------------------
+# theory
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("kappa", [2.0, 10.0, 100.0, 1000.0])
+def test_gd_optimal_step_contracts_exactly(kappa):
+    """lr = 2/(L+mu): both eigen-directions shrink by (kappa-1)/(kappa+1) per step."""
+    surf = ls.surfaces.elongated_bowl(kappa=kappa, angle=0.7, scale=1.0)
+    L, mu = kappa, 1.0
+    steps = 40
+    x0 = np.array([[1.0, 0.0], [0.0, -2.0], [3.0, 4.0], [-0.1, 0.05]])
+    res = ls.simulate(surf, ls.optim.gd(2.0 / (L + mu)), x0, steps, record_every=1)
+    rho = (kappa - 1.0) / (kappa + 1.0)
+    norms = np.linalg.norm(res.positions[0], axis=-1)  # (n, frames)
+    want = np.linalg.norm(x0, axis=1)[:, None] * rho ** np.arange(steps + 1)
+    np.testing.assert_allclose(norms, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kappa", [25.0, 100.0])
+def test_heavy_ball_polyak_rate(kappa):
+    surf = ls.surfaces.elongated_bowl(kappa=kappa, angle=0.3)
+    L, mu = kappa, 1.0
+    sq = math.sqrt(kappa)
+    rho = (sq - 1.0) / (sq + 1.0)
+    alpha = 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2
+    beta = rho**2
+    T = 400
+    x0 = np.array([[1.0, 1.0], [-2.0, 0.5], [0.3, -3.0]])
+    res = ls.simulate(surf, {"hb": ls.optim.heavy_ball(alpha, beta),
+                             "gd": ls.optim.gd(2.0 / (L + mu))},
+                      x0, T, record_every=T // 2)
+    nrm = np.linalg.norm(res.positions, axis=-1)  # (opt, n, 3 frames)
+    hb = nrm[0]
+    emp = (hb[:, 2] / hb[:, 1]) ** (2.0 / T)
+    # x_t ~ (A + B t) rho^t (double root): the raw estimate carries a 2^(2/T) factor
+    np.testing.assert_allclose(emp, rho, rtol=0.01)
+    fitted = ((hb[:, 2] / T) / (hb[:, 1] / (T / 2))) ** (2.0 / T)
+    np.testing.assert_allclose(fitted, rho, rtol=1e-3)
+    # much faster than GD's (kappa-1)/(kappa+1)
+    gd_rate = (nrm[1, :, 2] / nrm[1, :, 1]) ** (2.0 / T)
+    np.testing.assert_allclose(gd_rate, (kappa - 1) / (kappa + 1), rtol=1e-6)
+    assert np.all(emp < gd_rate - 0.1)
+    assert np.all(nrm[0, :, 2] < 1e-12 * nrm[1, :, 2])
+
+
+SADDLE_CASES = [
+    # (eta, delta, r, b)
+    (0.1, 1e-3, 1.0, 1.0),
+    (0.05, 1e-6, 0.5, 1.0),
+    (0.01, 1e-2, 2.0, 1.0),
+    (0.2, 1e-8, 3.0, 1.0),
+    (0.1, 1e-4, 1.0, 0.5),
+    (0.03, 1e-5, 1.5, 2.0),
+]
+
+
+@pytest.mark.parametrize("eta,delta,r,b", SADDLE_CASES)
+def test_saddle_escape_time(eta, delta, r, b):
+    """GD on f = x^2 - b y^2 from (0, delta): y_t = (1 + 2 b eta)^t delta, and
+    leave_ball(0, r) fires first at t* = floor(log(r/delta)/log(1+2 b eta)) + 1."""
+    ratio = math.log(r / delta) / math.log(1.0 + 2.0 * b * eta)
+    frac = ratio - math.floor(ratio)
+    assert 0.02 < frac < 0.98, "pick a non-integer log ratio"
+    t_star = math.floor(ratio) + 1
+    assert t_star == math.ceil(ratio)
+    surf = ls.surfaces.saddle(a=1.0, b=b)
+    x0 = np.array([[0.0, delta], [0.0, -delta]])
+    res = ls.simulate(surf, ls.optim.gd(eta), x0, t_star + 5, record_every=1,
+                      events={"escape": ls.events.leave_ball([0, 0], r),
+                              "inside": ls.events.enter_ball([0, 0], r)})
+    np.testing.assert_array_equal(res.events["escape"][0], [t_star, t_star])
+    np.testing.assert_array_equal(res.events["inside"][0], [0, 0])
+    y = res.positions[0, 0, :, 1]
+    np.testing.assert_allclose(y, delta * (1.0 + 2.0 * b * eta) ** np.arange(t_star + 6),
+                               rtol=1e-12)
+    assert abs(y[t_star - 1]) <= r < abs(y[t_star])
+
+
+def test_course_inverse_time_example():
+    s = ls.schedules.inverse_time(decay=1)
+    lr = s.by_epoch([1, 2, 3, 4], 0.2)
+    np.testing.assert_allclose(lr, [0.1, 0.2 / 3, 0.05, 0.04], rtol=1e-15)
+    assert [round(v, 4) for v in lr] == [0.1, 0.0667, 0.05, 0.04]
+    # with 3 steps per epoch: constant inside an epoch, by_epoch at the first update
+    s3 = ls.schedules.inverse_time(decay=1, steps_per_epoch=3)
+    np.testing.assert_allclose(s3.by_epoch([1, 2, 3, 4], 0.2), lr, rtol=1e-15)
+    np.testing.assert_allclose(s3(np.arange(12), 0.2), np.repeat(lr, 3), rtol=1e-15)
+    # ... and the kernel steps with exactly these rates (x_{t+1} = (1 - alpha_t) x_t)
+    surf = ls.surfaces.quadratic(np.eye(2))
+    res = ls.simulate(surf, [ls.optim.gd(0.2, schedule=s), ls.optim.gd(0.2, schedule=s3)],
+                      np.array([[1.0, -2.0]]), 12, record_every=1)
+    x = res.positions[:, 0, :, :]
+    alpha = 1.0 - x[:, 1:, :] / x[:, :-1, :]
+    np.testing.assert_allclose(alpha[0, :4, 0], lr, rtol=1e-12)
+    np.testing.assert_allclose(alpha[0, :4, 1], lr, rtol=1e-12)
+    np.testing.assert_allclose(alpha[1, :, 0], np.repeat(lr, 3), rtol=1e-12)
+
+
+def test_ewa_momentum_equals_heavy_ball_with_scaled_lr():
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(9, [-1.0, 1.0], 0.2, seed=5)
+    for alpha, beta in ((2e-3, 0.9), (5e-3, 0.95), (1e-3, 0.5)):
+        res = ls.simulate(surf, [ls.optim.momentum(alpha, beta),
+                                 ls.optim.heavy_ball(alpha * (1 - beta), beta)],
+                          x0, 80, record_every=10)
+        np.testing.assert_allclose(res.positions[0], res.positions[1], rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(res.final[0], res.final[1], rtol=1e-11, atol=1e-13)
+
+
+# --------------------------------------------------------------------------
+# EWA utility
+# --------------------------------------------------------------------------
+def test_ewa_matches_hand_loop():
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(50) * 3 + 1
+    for beta in (0.0, 0.5, 0.9, 0.98):
+        for bc in (False, True):
+            np.testing.assert_allclose(ls.ewa(theta, beta, bc), ref.ewa_loop(theta, beta, bc),
+                                       rtol=1e-13, atol=1e-15)
+    # extra axes averaged independently
+    th2 = rng.standard_normal((30, 3, 2))
+    out = ls.ewa(th2, 0.8, bias_correction=True)
+    assert out.shape == th2.shape
+    for i in range(3):
+        for j in range(2):
+            np.testing.assert_allclose(out[:, i, j], ref.ewa_loop(th2[:, i, j], 0.8, True),
+                                       rtol=1e-13)
+
+
+def test_ewa_properties():
+    c = 7.3
+    for beta in (0.5, 0.9, 0.98, 0.999):
+        v = ls.ewa(np.full(200, c), beta, bias_correction=True)
+        np.testing.assert_allclose(v, c, rtol=1e-13)
+        raw = ls.ewa([4.0, 1.0], beta)
+        assert raw[0] == pytest.approx((1 - beta) * 4.0, rel=1e-15)
+    for beta, tol in ((0.9, 0.06), (0.98, 0.015)):
+        N = ls.ewa_window(beta)
+        assert N == pytest.approx(1.0 / (1.0 - beta))
+        n = int(round(N))
+        impulse = np.zeros(n + 1)
+        impulse[0] = 1.0
+        w = ls.ewa(impulse, beta)  # weight the first value carries at each later step
+        assert w[n] / w[0] == pytest.approx(math.exp(-1.0), rel=tol)
+
+
+def test_ewa_course_temperature():
+    theta = ls.datasets.temperature()
+    assert theta.shape == (365,)
+    np.testing.assert_array_equal(theta, ls.datasets.temperature())
+    t = np.arange(1, 366)
+    season = 10.0 - 8.0 * np.cos(2 * np.pi * t / 365.0)
+    rough, lags = {}, {}
+    for beta in (0.5, 0.9, 0.98):
+        v = ls.ewa(theta, beta, bias_correction=True)
+        assert v[0] == pytest.approx(theta[0], rel=1e-14)  # bias correction fixes the start
+        raw = ls.ewa(theta, beta)
+        assert raw[0] == pytest.approx((1 - beta) * theta[0], rel=1e-14)
+        rough[beta] = np.mean(np.abs(np.diff(v)))
+        # lag: shift of the seasonal curve that best explains the smoothed one
+        err = [np.mean((v[100:] - season[100 - s: 365 - s]) ** 2) for s in range(80)]
+        lags[beta] = int(np.argmin(err))
+    assert rough[0.98] < rough[0.9] < rough[0.5] < np.mean(np.abs(np.diff(theta)))
+    assert lags[0.5] < lags[0.9] < lags[0.98]
+    assert lags[0.98] > 20
+
+
+# --------------------------------------------------------------------------
+# no recompilation
+# --------------------------------------------------------------------------
+def test_no_recompilation_for_data_changes():
+    surf = ls.surfaces.rosenbrock()
+    kern = fused_cpu.kernel_for(surf.vg)
+    x0 = ls.starts.normal(5, [0.0, 0.0], 0.5, seed=0)
+    ls.simulate(surf, ls.optim.gd(1e-3), x0, 5)
+    n_sig = len(kern.signatures)
+    assert n_sig >= 1
+    ls.simulate(surf, ls.optim.gd(2e-3), x0, 7)
+    ls.simulate(surf, [ls.optim.adam(0.01), ls.optim.nesterov(1e-4, 0.5),
+                       ls.optim.adagrad(0.1, schedule=ls.schedules.cosine(10))], x0, 5)
+    ls.simulate(surf, {"a": ls.optim.rmsprop(schedule=ls.schedules.linear_warmup(3)),
+                       "b": ls.optim.adamw()}, x0[:1], 5, record_every=0,
+                events={"e": ls.events.loss_below(1.0),
+                        "f": ls.events.enter_ball([1, 1], 0.1)},
+                noise=ls.noise.gaussian(0.1, batch_size=8), seed=3)
+    ls.simulate(surf, ls.optim.momentum(), ls.starts.normal(300, [0, 0], 1.0), 3,
+                record_every=2, record=5, diverge_at=10.0)
+    ls.simulate(ls.surfaces.rosenbrock(b=50.0), ls.optim.gd(1e-3), x0, 4, record=0)
+    ls.simulate(ls.surfaces.rosenbrock(dim=3, a=2.0), ls.optim.heavy_ball(1e-4),
+                np.zeros((4, 3)), 4, events={"l": ls.events.leave_ball([0, 0, 0], 1.0)})
+    assert ls.surfaces.rosenbrock(dim=3).vg is surf.vg
+    assert fused_cpu.kernel_for(surf.vg) is kern
+    assert len(kern.signatures) == n_sig
+
+    bowl = ls.surfaces.elongated_bowl(kappa=10.0)
+    kq = fused_cpu.kernel_for(bowl.vg)
+    ls.simulate(bowl, ls.optim.gd(0.01), np.ones((2, 2)), 3)
+    nq = len(kq.signatures)
+    ls.simulate(ls.surfaces.elongated_bowl(kappa=3.0, angle=1.0), ls.optim.adam(), np.ones((2, 2)),
+                3, noise=ls.noise.gaussian(1.0))
+    ls.simulate(ls.surfaces.quadratic(np.eye(3), [1, 2, 3]), ls.optim.gd(0.1), np.ones((3, 3)), 3)
+    ls.simulate(ls.surfaces.quadratic(np.eye(1)), ls.optim.gd(0.1), np.ones((1, 1)), 3)
+    assert len(kq.signatures) == nq
+
+
+# --------------------------------------------------------------------------
+# bad input
+# --------------------------------------------------------------------------
+def _sim(**kw):
+    args = dict(surface=ls.surfaces.rosenbrock(), optimizers=ls.optim.gd(1e-3),
+                x0=np.zeros((3, 2)), steps=5)
+    args.update(kw)
+    return ls.simulate(args.pop("surface"), args.pop("optimizers"), args.pop("x0"),
+                       args.pop("steps"), **args)
+
+
+BAD = [
+    # optimizers
+    (lambda: ls.optim.gd(lr=0.0), "lr"),
+    (lambda: ls.optim.gd(lr=-1e-3), "lr"),
+    (lambda: ls.optim.adam(lr=float("nan")), "lr"),
+    (lambda: ls.optim.sgd(lr=float("inf")), "lr"),
+    (lambda: ls.optim.momentum(beta=1.0), "beta"),
+    (lambda: ls.optim.heavy_ball(beta=-0.1), "beta"),
+    (lambda: ls.optim.nesterov(beta=1.5), "beta"),
+    (lambda: ls.optim.rmsprop(beta=1.0), "beta"),
+    (lambda: ls.optim.adam(b1=1.0), "b1"),
+    (lambda: ls.optim.adam(b2=-0.1), "b2"),
+    (lambda: ls.optim.adamw(b2=1.0), "b2"),
+    (lambda: ls.optim.adam(eps=-1e-8), "eps"),
+    (lambda: ls.optim.rmsprop(eps=-1.0), "eps"),
+    (lambda: ls.optim.adagrad(eps=-1e-10), "eps"),
+    (lambda: ls.optim.adamw(weight_decay=-0.1), "weight_decay"),
+    (lambda: ls.optim.gd(0.1, schedule="cosine"), "schedule"),
+    (lambda: ls.optim.make("adamm"), "optimizer"),
+    (lambda: ls.optim.make("adam", lrr=0.1), "lrr"),
+    (lambda: ls.optim.make("gd", beta=0.9), "beta"),
+    (lambda: ls.optim.make("momentum", lr=0.0), "lr"),
+    (lambda: ls.optim.adam().replace(b1=1.0), "b1"),
+    # names
+    (lambda: ls.surfaces.make("rosenbrok"), "surface"),
+    (lambda: ls.schedules.make("cosin"), "schedule"),
+    # schedules
+    (lambda: ls.schedules.inverse_time(decay=-1.0), "decay"),
+    (lambda: ls.schedules.inverse_time(steps_per_epoch=0), "steps_per_epoch"),
+    (lambda: ls.schedules.exponential(base=0.0), "base"),
+    (lambda: ls.schedules.exponential(base=1.5), "base"),
+    (lambda: ls.schedules.inverse_sqrt_epoch(k=0.0), "k"),
+    (lambda: ls.schedules.inverse_sqrt_step(k=-1.0), "k"),
+    (lambda: ls.schedules.staircase(every=0), "every"),
+    (lambda: ls.schedules.staircase(every=2.5), "every"),
+    (lambda: ls.schedules.staircase(factor=0.0), "factor"),
+    (lambda: ls.schedules.cosine(0), "decay_steps"),
+    (lambda: ls.schedules.cosine(10, alpha=1.5), "alpha"),
+    (lambda: ls.schedules.piecewise([10, 20], [1.0, 0.1]), "factors"),
+    (lambda: ls.schedules.piecewise([10], [1.0, 0.1, 0.01]), "factors"),
+    (lambda: ls.schedules.piecewise([20, 10], [1.0, 0.1, 0.01]), "boundaries"),
+    (lambda: ls.schedules.piecewise([0], [1.0, 0.1]), "boundaries"),
+    (lambda: ls.schedules.piecewise([5], [1.0, -0.1]), "factors"),
+    (lambda: ls.schedules.manual([5], [1.0]), "factors"),
+    (lambda: ls.schedules.linear_warmup(0), "warmup_steps"),
+    (lambda: ls.schedules.linear_warmup(5, then=0.5), "then"),
+    (lambda: ls.schedules.make("cosine", decay_steps=10, bogus=1), "bogus"),
+    # noise and events
+    (lambda: ls.noise.gaussian(-1.0), "sigma"),
+    (lambda: ls.noise.gaussian(1.0, batch_size=0), "batch_size"),
+    (lambda: ls.events.leave_ball([0, 0], 0.0), "radius"),
+    (lambda: ls.events.enter_ball([0, float("nan")], 1.0), "center"),
+    (lambda: ls.events.loss_below(float("nan")), "level"),
+    # simulate
+    (lambda: _sim(x0=np.zeros((3, 3))), "x0"),
+    (lambda: _sim(x0=np.zeros((2, 3, 2))), "x0"),
+    (lambda: _sim(x0=np.zeros((0, 2))), "x0"),
+    (lambda: _sim(x0=[[0.0, float("nan")]]), "x0"),
+    (lambda: _sim(x0=[[0.0, 1.0], [float("inf"), 0.0]]), "x0"),
+    (lambda: _sim(x0="abc"), "x0"),
+    (lambda: _sim(steps=0), "steps"),
+    (lambda: _sim(steps=-3), "steps"),
+    (lambda: _sim(steps=2.5), "steps"),
+    (lambda: _sim(steps=10.0), "steps"),
+    (lambda: _sim(steps=True), "steps"),
+    (lambda: _sim(record_every=-1), "record_every"),
+    (lambda: _sim(record_every=1.5), "record_every"),
+    (lambda: _sim(record=-1), "record"),
+    (lambda: _sim(dtype="float16"), "dtype"),
+    (lambda: _sim(dtype=np.int32), "dtype"),
+    (lambda: _sim(backend="tpu"), "backend"),
+    (lambda: _sim(seed=-1), "seed"),
+    (lambda: _sim(noise=0.1), "noise"),
+    (lambda: _sim(events=[ls.events.loss_below(1.0)]), "events"),
+    (lambda: _sim(events={"e": ls.events.leave_ball([0, 0, 0], 1.0)}), "center"),
+    (lambda: _sim(events={"e": ls.events.enter_ball([0], 1.0)}), "center"),
+    (lambda: _sim(events={"e": "loss_below"}), "events"),
+    (lambda: _sim(diverge_at=0.0), "diverge_at"),
+    (lambda: _sim(diverge_at=float("nan")), "diverge_at"),
+    (lambda: _sim(optimizers={}), "optimizers"),
+    (lambda: _sim(optimizers="adam"), "optimizers"),
+    (lambda: _sim(optimizers={"a": "adam"}), "optimizers"),
+    (lambda: _sim(surface="rosenbrock"), "surface"),
+    # starts
+    (lambda: ls.starts.normal(0, [0, 0]), "n"),
+    (lambda: ls.starts.normal(2.5, [0, 0]), "n"),
+    (lambda: ls.starts.normal(5, [0, 0], std=-1.0), "std"),
+    (lambda: ls.starts.normal(5, [0, float("inf")]), "mean"),
+    (lambda: ls.starts.normal(5, [0, 0], seed=-1), "seed"),
+    (lambda: ls.starts.uniform(5, [0, 0], [1, -1]), "high"),
+    (lambda: ls.starts.uniform(5, [0, 0], [1, 1, 1]), "high"),
+    (lambda: ls.starts.sphere(5, [0, 0], 0.0), "radius"),
+    (lambda: ls.starts.ball(5, [0, 0], -1.0), "radius"),
+    (lambda: ls.starts.grid(0, [0, 0], [1, 1]), "num"),
+    (lambda: ls.starts.point([[0, 0]]), "x"),
+    (lambda: ls.starts.point([0, 0], n=0), "n"),
+    # ewa
+    (lambda: ls.ewa([1.0, 2.0], 1.0), "beta"),
+    (lambda: ls.ewa([], 0.9), "theta"),
+    (lambda: ls.ewa_window(-0.5), "beta"),
+]
+
+
+@pytest.mark.parametrize("call,match", BAD, ids=[f"{i}-{m}" for i, (_, m) in enumerate(BAD)])
+def test_bad_input_names_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------
+# divergence
+# --------------------------------------------------------------------------
+def test_divergence_is_frozen_and_isolated_float64():
+    surf = ls.surfaces.rosenbrock()
+    near = ls.starts.normal(6, [0.8, 0.7], 0.1, seed=6)
+    far = np.array([[30.0, 30.0], [-25.0, 40.0], [2e6, 0.0]])  # the last: beyond at t=0
+    x0 = np.concatenate([near[:3], far[:2], near[3:], far[2:]])
+    steps = 40
+    items = [build_opt("gd", {"lr": 0.02}), build_opt("gd", {"lr": 1e-4})]
+    res = ls.simulate(surf, {"huge": items[0][0], "tiny": items[1][0]}, x0, steps,
+                      record_every=1, events={"low": ls.events.loss_below(0.05)})
+    div = res.diverged
+    far_rows = [3, 4, 8]
+    near_rows = [0, 1, 2, 5, 6, 7]
+    assert np.all(div[0] >= 0)  # huge lr: everything blows up
+    assert np.all(div[1, far_rows] >= 0)
+    assert np.all(div[1, near_rows] == -1)
+    assert np.all(div[:, 8] == 0)
+    for o in range(2):
+        for j in np.flatnonzero(div[o] >= 0):
+            td = div[o, j]
+            frozen = res.positions[o, j, td:]
+            assert np.array_equal(frozen, np.broadcast_to(frozen[0], frozen.shape),
+                                  equal_nan=True)
+            assert np.array_equal(res.final[o, j], frozen[0], equal_nan=True)
+            assert res.events["low"][o, j] < td  # (-1 or before) never checked after
+    # matches the reference loop, divergence steps included
+    for o, (_, spec) in enumerate(items):
+        want = ref.run_reference(vg_of(surf), spec, x0, steps, 1,
+                                 events={"low": ("loss_below", 0.05)})
+        np.testing.assert_array_equal(res.diverged[o], want["diverged"])
+        np.testing.assert_array_equal(res.events["low"][o], want["events"]["low"])
+        live = want["diverged"] < 0
+        np.testing.assert_allclose(res.final[o, live], want["final"][live], rtol=RTOL)
+    # the survivors are bit-identical to a run without the diverging ones
+    alone = ls.simulate(surf, {"tiny": items[1][0]}, x0[near_rows], steps, record_every=1,
+                        events={"low": ls.events.loss_below(0.05)})
+    np.testing.assert_array_equal(alone.positions[0], res.positions[1, near_rows])
+    np.testing.assert_array_equal(alone.final[0], res.final[1, near_rows])
+    np.testing.assert_array_equal(alone.final_loss[0], res.final_loss[1, near_rows])
+    np.testing.assert_array_equal(alone.events["low"][0], res.events["low"][1, near_rows])
+    assert res.diverged_fraction() == pytest.approx([1.0, 3 / 9])
+
+
+def test_divergence_custom_bound():
+    surf = ls.surfaces.rosenbrock()
+    x0 = np.array([[0.5, 0.5], [3.0, 3.0]])
+    res = ls.simulate(surf, ls.optim.gd(1e-3), x0, 30, record_every=1, diverge_at=4.0)
+    want = ref.run_reference(vg_of(surf), ref.OptSpec("gd", 1e-3), x0, 30, 1, diverge_at=4.0)
+    np.testing.assert_array_equal(res.diverged[0], want["diverged"])
+    assert res.diverged[0, 0] == -1 and res.diverged[0, 1] > 0
+    np.testing.assert_allclose(res.positions[0], want["positions"], rtol=RTOL)
+
+
+def test_nan_producing_settings_never_raise():
+    """Adam/RMSprop with eps = 0 at an exact stationary point: 0/0 = NaN."""
+    surf = ls.surfaces.rosenbrock()
+    x0 = np.array([[1.0, 1.0], [-1.0, 1.0]])  # (1, 1): gradient exactly 0
+    items = [build_opt("adam", {"lr": 0.01, "b1": 0.9, "b2": 0.999, "eps": 0.0}),
+             build_opt("rmsprop", {"lr": 0.01, "beta": 0.9, "eps": 0.0}),
+             build_opt("adam", {"lr": 1e30, "b1": 0.9, "b2": 0.999, "eps": 0.0})]
+    res = ls.simulate(surf, [o for o, _ in items], x0, 10, record_every=1,
+                      events={"low": ls.events.loss_below(1e-3)})
+    assert res.diverged[0, 0] == 1 and res.diverged[1, 0] == 1
+    assert np.all(res.diverged[2] == 1)
+    assert res.diverged[0, 1] == -1
+    for o, (_, spec) in enumerate(items):
+        want = ref.run_reference(vg_of(surf), spec, x0, 10, 1,
+                                 events={"low": ("loss_below", 1e-3)})
+        np.testing.assert_array_equal(res.diverged[o], want["diverged"])
+        np.testing.assert_array_equal(res.events["low"][o], want["events"]["low"])
+    res.summary()  # no warnings, no errors
+    res.format_table()
+
+
+def test_divergence_float32():
+    surf = ls.surfaces.elongated_bowl(kappa=10.0, angle=0.5)
+    L = 10.0
+    x0 = np.array([[1.0, 2.0], [-3.0, 0.5], [5e6, 0.0], [0.2, -0.1]])
+    kw = dict(record_every=1, dtype="float32")
+    res = ls.simulate(surf, {"bad": ls.optim.gd(2.5 / L), "ok": ls.optim.gd(0.5 / L)},
+                      x0, 300, **kw)
+    assert res.final.dtype == np.float32 and res.positions.dtype == np.float32
+    assert np.all(res.diverged[0] >= 0)
+    np.testing.assert_array_equal(res.diverged[1], [-1, -1, 0, -1])
+    for j in range(4):
+        td = res.diverged[0, j]
+        frozen = res.positions[0, j, td:]
+        assert np.array_equal(frozen, np.broadcast_to(frozen[0], frozen.shape), equal_nan=True)
+    ok_rows = [0, 1, 3]
+    alone = ls.simulate(surf, {"ok": ls.optim.gd(0.5 / L)}, x0[ok_rows], 300, **kw)
+    np.testing.assert_array_equal(alone.positions[0], res.positions[1, ok_rows])
+    np.testing.assert_array_equal(alone.final[0], res.final[1, ok_rows])
+
+
+# --------------------------------------------------------------------------
+# float32
+# --------------------------------------------------------------------------
+def test_float32_agrees_with_float64():
+    surf = ls.surfaces.elongated_bowl(kappa=4.0, angle=0.3)
+    x0 = ls.starts.normal(7, [1.0, -2.0], 0.5, seed=8)
+    opts = {"gd": ls.optim.gd(0.1), "hb": ls.optim.heavy_ball(0.05, 0.8),
+            "adam": ls.optim.adam(0.05), "nag": ls.optim.nesterov(0.05, 0.5),
+            "rms": ls.optim.rmsprop(0.01, schedule=ls.schedules.cosine(50))}
+    kw = dict(record_every=10, noise=ls.noise.gaussian(0.1), seed=2)
+    r64 = ls.simulate(surf, opts, x0, 60, **kw)
+    r32 = ls.simulate(surf, opts, x0, 60, dtype="float32", **kw)
+    assert r32.final.dtype == np.float32 and r64.final.dtype == np.float64
+    assert r32.config["dtype"] == "float32"
+    np.testing.assert_allclose(r32.positions, r64.positions, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(r32.final_loss, r64.final_loss, rtol=1e-3, atol=1e-5)
+    assert np.all(r32.diverged == -1)
+
+
+def test_float32_denormal_range():
+    """GD on |x|^2/2 with lr 0.1: x_t = 0.9^t x_0 falls through float32's
+    subnormal range (flushed to zero) without NaN, divergence or slowdown."""
+    surf = ls.surfaces.quadratic(np.eye(2))
+    x0 = np.array([[1.0, -2.0], [3.0, 0.5]])
+    steps = 1000
+    res = ls.simulate(surf, ls.optim.gd(0.1), x0, steps, record_every=50, dtype="float32")
+    t = res.frame_steps
+    want = x0[:, None, :] * 0.9 ** t[None, :, None]
+    normal_range = t <= 700  # 0.9^700 * 3 ~ 3e-32, well inside float32's normal range
+    np.testing.assert_allclose(res.positions[0][:, normal_range], want[:, normal_range],
+                               rtol=1e-4)
+    tiny = np.finfo(np.float32).tiny
+    assert np.all(np.isfinite(res.positions))
+    assert np.all(np.abs(res.final[0]) <= tiny)
+    assert np.all((res.final_loss[0] >= 0) & (res.final_loss[0] <= tiny))
+    assert np.all(res.diverged == -1)
+    # the caller's floating-point environment is left alone (subnormals still work)
+    sub = np.array([2.0**-1070])
+    assert (sub / 2.0)[0] == 2.0**-1071
+    assert np.float32(1e-40) * np.float32(1.0) != 0
+
+
+# --------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------
+def _small_result(record_every=5, record=None):
+    surf = ls.surfaces.elongated_bowl(kappa=5.0)
+    x0 = ls.starts.normal(6, [2.0, 1.0], 0.3, seed=9)
+    return ls.simulate(
+        surf,
+        {"gd": ls.optim.gd(0.1), "adam": ls.optim.adam(0.05), "bad": ls.optim.gd(0.5)},
+        x0, 20, record_every=record_every, record=record,
+        events={"near": ls.events.enter_ball([0, 0], 0.5), "low": ls.events.loss_below(1e-3)},
+    )
+
+
+def test_result_save_load_round_trip(tmp_path):
+    res = _small_result(record=4)
+    path = res.save(tmp_path / "run")
+    assert path.suffix == ".npz" and path.exists()
+    back = ls.load(path)
+    assert back.names == res.names
+    for key in ("positions", "loss", "frame_steps", "final", "final_loss", "diverged", "x0"):
+        a, b = getattr(res, key), getattr(back, key)
+        assert a.dtype == b.dtype, key
+        np.testing.assert_array_equal(a, b, err_msg=key)
+    assert list(back.events) == list(res.events)
+    for name in res.events:
+        np.testing.assert_array_equal(back.events[name], res.events[name])
+    assert back.config == res.config
+    assert back.steps == 20 and back.n == 6 and back.n_optimizers == 3
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_result_names_and_labels():
+    surf = ls.surfaces.elongated_bowl(kappa=2.0)
+    x0 = np.ones((2, 2))
+    res = ls.simulate(surf, [ls.optim.gd(0.1), ls.optim.gd(0.1), ls.optim.adam(0.01),
+                             ls.optim.gd(0.1)], x0, 3)
+    assert res.names == ["gd(lr=0.1)", "gd(lr=0.1)#2", "adam(lr=0.01, b1=0.9, b2=0.999, eps=1e-08)",
+                         "gd(lr=0.1)#3"]
+    np.testing.assert_array_equal(res.final[0], res.final[1])
+    assert res.index("gd(lr=0.1)#2") == 1
+    with pytest.raises(ValueError, match="name"):
+        res.index("nope")
+    single = ls.simulate(surf, ls.optim.momentum(0.1, 0.5), x0, 3)
+    assert single.names == ["momentum(lr=0.1, beta=0.5)"]
+    sched = ls.simulate(surf, ls.optim.gd(0.1, schedule=ls.schedules.inverse_time(1.0)), x0, 3)
+    assert sched.names == ["gd(lr=0.1, schedule=inverse_time(decay=1))"]
+    d = ls.simulate(surf, {"x": ls.optim.gd(0.1), "y": ls.optim.gd(0.2)}, x0, 3)
+    assert d.names == ["x", "y"]
+    assert [o["name"] for o in d.config["optimizers"]] == ["x", "y"]
+
+
+def test_result_summary_table_and_fractions():
+    res = _small_result()
+    assert res.diverged_fraction().tolist() == [0.0, 0.0, 1.0]  # lr 0.5 > 2/L = 0.4
+    for ev in ("near", "low"):
+        np.testing.assert_array_equal(res.reached_fraction(ev), (res.events[ev] >= 0).mean(1))
+    assert res.reached_fraction("near")[0] == 1.0
+    with pytest.raises(ValueError, match="event"):
+        res.reached_fraction("nope")
+    rows = res.summary()
+    assert [r["optimizer"] for r in rows] == res.names
+    r0 = rows[0]
+    assert r0["n"] == 6 and r0["diverged"] == 0.0
+    assert r0["final_loss_median"] == pytest.approx(float(np.median(res.final_loss[0])))
+    assert r0["final_loss_min"] == pytest.approx(float(res.final_loss[0].min()))
+    assert r0["near_fraction"] == 1.0
+    assert r0["near_median_step"] == pytest.approx(float(np.median(res.events["near"][0])))
+    assert rows[2]["diverged"] == 1.0 and math.isnan(rows[2]["final_loss_median"])
+    table = res.format_table()
+    lines = table.splitlines()
+    assert len(lines) == 2 + 3
+    assert "optimizer" in lines[0] and "final_loss_median" in lines[0]
+    for name, line in zip(res.names, lines[2:], strict=True):
+        assert line.startswith(name)
+
+
+def test_result_record_shapes():
+    res = _small_result(record_every=0)
+    assert res.positions.shape == (3, 0, 0, 2) and res.loss.shape == (3, 0, 0)
+    assert res.frame_steps.shape == (0,)
+    assert res.final.shape == (3, 6, 2) and res.final_loss.shape == (3, 6)
+    full = _small_result(record_every=5)
+    np.testing.assert_array_equal(res.final, full.final)
+    np.testing.assert_array_equal(res.events["near"], full.events["near"])
+    res = _small_result(record_every=None)
+    assert res.positions.shape == (3, 0, 0, 2)
+    res = _small_result(record_every=5, record=0)
+    assert res.positions.shape == (3, 0, 5, 2)
+    res = _small_result(record_every=5, record=100)
+    assert res.positions.shape == (3, 6, 5, 2)
+    res = _small_result(record_every=30)  # longer than the run: the start only
+    assert res.positions.shape == (3, 6, 1, 2)
+    np.testing.assert_array_equal(res.positions[:, :, 0], np.broadcast_to(res.x0, (3, 6, 2)))
+    res = _small_result(record_every=1, record=2)
+    assert res.positions.shape == (3, 2, 21, 2)
+    np.testing.assert_array_equal(res.positions[:, :, -1], res.final[:, :2])
+    np.testing.assert_array_equal(res.loss[:, :, -1], res.final_loss[:, :2])
+
+
+# --------------------------------------------------------------------------
+# starts
+# --------------------------------------------------------------------------
+def test_starts():
+    a = ls.starts.normal(50, [1.0, -2.0, 0.5], 0.3, seed=4)
+    assert a.shape == (50, 3)
+    np.testing.assert_array_equal(a, ls.starts.normal(50, [1.0, -2.0, 0.5], 0.3, seed=4))
+    assert not np.array_equal(a, ls.starts.normal(50, [1.0, -2.0, 0.5], 0.3, seed=5))
+    np.testing.assert_array_equal(ls.starts.normal(3, [1.0, 2.0], 0.0), [[1.0, 2.0]] * 3)
+    big = ls.starts.normal(20000, [1.0, -2.0], [0.5, 2.0], seed=1)
+    np.testing.assert_allclose(big.mean(0), [1.0, -2.0], atol=0.05)
+    np.testing.assert_allclose(big.std(0), [0.5, 2.0], rtol=0.03)
+
+    u = ls.starts.uniform(100, [0.0, -1.0], [1.0, 3.0], seed=2)
+    assert u.shape == (100, 2)
+    assert np.all((u >= [0.0, -1.0]) & (u <= [1.0, 3.0]))
+    np.testing.assert_array_equal(u, ls.starts.uniform(100, [0.0, -1.0], [1.0, 3.0], seed=2))
+
+    c = np.array([1.0, 2.0, -1.0])
+    s = ls.starts.sphere(64, c, 2.5, seed=3)
+    assert s.shape == (64, 3)
+    np.testing.assert_allclose(np.linalg.norm(s - c, axis=1), 2.5, rtol=1e-14)
+    np.testing.assert_array_equal(s, ls.starts.sphere(64, c, 2.5, seed=3))
+
+    b = ls.starts.ball(500, c, 0.7, seed=3)
+    r = np.linalg.norm(b - c, axis=1)
+    assert b.shape == (500, 3) and np.all(r <= 0.7)
+    # uniform in the ball: P(r < R/2) = 1/8 in 3-D
+    assert abs(np.mean(r < 0.35) - 0.125) < 0.05
+
+    g = ls.starts.grid(5, [0.0, -1.0, 2.0], [1.0, 1.0, 3.0])
+    assert g.shape == (125, 3)
+    assert len({tuple(p) for p in g}) == 125
+    assert [0.0, -1.0, 2.0] in g.tolist() and [1.0, 1.0, 3.0] in g.tolist()
+    assert ls.starts.grid(1, [0.0], [1.0]).shape == (1, 1)
+
+    p = ls.starts.point([0.5, -0.5], n=4)
+    np.testing.assert_array_equal(p, [[0.5, -0.5]] * 4)
+    assert ls.starts.point([0.5, -0.5]).shape == (1, 2)
+
+
+def test_optimizer_defaults_and_replace():
+    a = ls.optim.adam()
+    assert (a.lr, a.b1, a.b2, a.eps) == (0.001, 0.9, 0.999, 1e-8)
+    assert ls.optim.adamw().weight_decay == 0.01
+    assert ls.optim.make("sgd", lr=0.3).kind == "gd"
+    assert set(ls.optim.names()) >= {"gd", "sgd", "momentum", "heavy_ball", "nesterov",
+                                     "rmsprop", "adagrad", "adam", "adamw"}
+    b = a.replace(lr=0.1)
+    assert b.lr == 0.1 and b.b2 == 0.999 and a.lr == 0.001
+    sched = ls.schedules.cosine(10)
+    c = ls.optim.gd(0.1, schedule=sched).replace(lr=0.2)
+    assert c.schedule == sched
