@@ -121,16 +121,17 @@ def run(args) -> list:
     opt = {"adam": optim.adam(lr=LR, b1=B1, b2=B2, eps=EPS)}
     x0 = starts.normal(n=args.n, mean=[-1.5, 2.0], std=0.1, seed=0)
     work = args.n * args.steps
-    print(f"Adam on 2-D Rosenbrock: {args.n} trajectories x {args.steps} steps, "
-          f"every {args.every}th position kept; threads={os.environ.get('NUMBA_NUM_THREADS', 'all')}")
+    print(
+        f"Adam on 2-D Rosenbrock: {args.n} trajectories x {args.steps} steps, "
+        f"every {args.every}th position kept; threads={os.environ.get('NUMBA_NUM_THREADS', 'all')}"
+    )
     rows = []
     for name in args.dtypes.split(","):
         dt = np.dtype(name).type
         simulate(surf, opt, x0[:64], steps=20, record_every=args.every, dtype=name)  # compile
 
         def engine(dt_name=name):
-            return simulate(surf, opt, x0, steps=args.steps, record_every=args.every,
-                               dtype=dt_name)
+            return simulate(surf, opt, x0, steps=args.steps, record_every=args.every, dtype=dt_name)
 
         t_eng = timed(engine, args.repeat)
         res = engine()
@@ -146,12 +147,16 @@ def run(args) -> list:
                 t_jax = timed(lambda run=run: run(x0), args.repeat)
         rows.append((name, t_eng, t_np, t_jax, err))
 
-    print(f"{'dtype':8} {'engine s':>9} {'G tr-st/s':>10} {'numpy s':>9} {'x numpy':>8} "
-          f"{'jax s':>8} {'x jax':>7} {'max|engine-numpy|':>18}")
+    print(
+        f"{'dtype':8} {'engine s':>9} {'G tr-st/s':>10} {'numpy s':>9} {'x numpy':>8} "
+        f"{'jax s':>8} {'x jax':>7} {'max|engine-numpy|':>18}"
+    )
     for name, t_eng, t_np, t_jax, err in rows:
         jx = f"{t_jax:8.3f} {t_jax / t_eng:7.1f}" if t_jax else f"{'-':>8} {'-':>7}"
-        print(f"{name:8} {t_eng:9.3f} {work / t_eng / 1e9:10.3f} {t_np:9.3f} {t_np / t_eng:8.1f} "
-              f"{jx} {err:18.2e}")
+        print(
+            f"{name:8} {t_eng:9.3f} {work / t_eng / 1e9:10.3f} {t_np:9.3f} {t_np / t_eng:8.1f} "
+            f"{jx} {err:18.2e}"
+        )
     return rows
 
 

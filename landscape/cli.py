@@ -1,12 +1,19 @@
 """The ``landscape`` command.
 
 Errors in what the user asked for print one line and exit with status 2.
+
+``landscape render RECIPE`` and ``landscape gallery`` write animations from
+TOML recipes (:mod:`landscape.recipes`), by default into ``./gallery/``.
+Progress bars go to stderr, only when it is a terminal, ``CI`` is unset and
+``--quiet`` is not given.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
 from . import __version__
 
@@ -18,7 +25,130 @@ def _cmd_list(args) -> int:
     print("optimizers: " + ", ".join(optim.names()))
     print("schedules: " + ", ".join(schedules.names()))
     print("scenarios: " + ", ".join(compare.SCENARIOS))
+    _list_recipes()
     return 0
+
+
+def _list_recipes() -> None:
+    from . import recipes
+
+    try:
+        paths = recipes.gallery_paths()
+    except recipes.RecipeError as exc:
+        print(f"recipes:   none found ({exc})")
+        return
+    print("recipes (landscape render NAME, or landscape gallery for all):")
+    rows = []
+    for path in paths:
+        try:
+            info = recipes.peek(path)
+            rows.append((info["name"], info["lesson"]))
+        except recipes.RecipeError as exc:
+            rows.append((path.stem, f"(invalid: {exc})"))
+    width = max(len(n) for n, _ in rows)
+    for name, lesson in rows:
+        print(f"  {name.ljust(width)}  {lesson}")
+
+
+_FORMATS = ("gif", "mp4", "png")
+_BACKENDS = ("cpu", "cuda", "auto")
+
+
+def _show_progress(args) -> bool:
+    return not args.quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _number(text, flag, kind, minimum=None, positive=False):
+    """Parse a numeric option ourselves so a bad value is a one-line error."""
+    if text is None:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{flag} must be {what}, got {text!r}") from None
+    if positive and not value > 0:
+        raise ValueError(f"{flag} must be > 0, got {text!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{flag} must be >= {minimum}, got {text!r}")
+    return value
+
+
+def _run_options(args) -> dict:
+    if args.backend not in _BACKENDS:
+        raise ValueError(f"--backend must be one of {', '.join(_BACKENDS)}, got {args.backend!r}")
+    fmt = args.format
+    if fmt is not None:
+        fmt = fmt.lower().lstrip(".")
+        if fmt not in _FORMATS:
+            raise ValueError(f"--format must be one of {', '.join(_FORMATS)}, got {args.format!r}")
+    if args.backend == "cuda":
+        from .recipes import _check_backend
+
+        _check_backend("cuda")  # fail before any work
+    return {
+        "backend": args.backend,
+        "fmt": fmt,
+        "scale": _number(args.scale, "--scale", float, positive=True),
+        "max_frames": _number(args.max_frames, "--max-frames", int, minimum=1),
+        "progress": _show_progress(args),
+    }
+
+
+def _cmd_render(args) -> int:
+    from . import recipes
+
+    opts = _run_options(args)
+    recipe = recipes.load(recipes.find(args.recipe))
+    if opts["fmt"] is not None and not recipe.animated and opts["fmt"] != "png":
+        raise ValueError(f"{args.recipe}: draws a still figure; --format must be png, "
+                         f"got {opts['fmt']!r}")
+    t0 = time.perf_counter()
+    out = recipe.run(args.output, **opts)
+    print(f"{out}  {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_gallery(args) -> int:
+    from . import recipes
+
+    opts = _run_options(args)
+    paths = recipes.gallery_paths()
+    by_name = {p.stem: p for p in paths}
+    if args.only:
+        for name in args.only:
+            if name not in by_name:
+                raise ValueError(f"--only {name!r} is not a gallery recipe; "
+                                 f"choose from {', '.join(by_name)}")
+        paths = [by_name[n] for n in dict.fromkeys(args.only)]
+    chosen = [recipes.load(p) for p in paths]  # validate every recipe before rendering any
+    out_dir = args.output if args.output is not None else recipes.DEFAULT_OUT_DIR
+    if os.path.splitext(str(out_dir))[1] and not os.path.isdir(out_dir):
+        raise ValueError(f"-o must be a directory for the gallery, got {out_dir!r}")
+    out_dir = os.path.join(out_dir, "")
+    t_all = time.perf_counter()
+    for recipe in chosen:
+        kw = dict(opts)
+        if kw["fmt"] not in (None, "png") and not recipe.animated:
+            kw["fmt"] = None  # still figures stay .png
+        t0 = time.perf_counter()
+        out = recipe.run(out_dir, **kw)
+        print(f"{out}  {time.perf_counter() - t0:.1f} s", flush=True)
+    total = time.perf_counter() - t_all
+    print(f"{len(chosen)} files in {total:.1f} s -> {out_dir}")
+    return 0
+
+
+def _add_run_arguments(s) -> None:
+    s.add_argument("--backend", default="cpu", metavar="{cpu,cuda,auto}",
+                   help="simulation backend (default cpu)")
+    s.add_argument("--format", default=None, metavar="{gif,mp4,png}",
+                   help="output format (png: the last frame); default: the recipe's output")
+    s.add_argument("--scale", default="1.0", metavar="S",
+                   help="multiply the picture size by S (default 1)")
+    s.add_argument("--max-frames", default=None, metavar="N",
+                   help="at most N animation frames")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 def _cmd_compare(args) -> int:
@@ -44,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"landscape {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("list", help="list surfaces, optimizers, schedules and scenarios")
+    s = sub.add_parser("list", help="list surfaces, optimizers, schedules, scenarios and recipes")
     s.set_defaults(func=_cmd_list)
 
     s = sub.add_parser("compare", help="simulate optimizer comparisons and print tables")
@@ -59,6 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(s)
     s.set_defaults(func=_cmd_bench)
+
+    s = sub.add_parser("render", help="simulate and render one recipe (animations/*.toml)")
+    s.add_argument("recipe", help="a recipe file, or the name of a gallery recipe")
+    s.add_argument("-o", "--output", default=None, metavar="OUT",
+                   help="output file (its suffix picks the format) or directory "
+                        "(default: gallery/<the recipe's output>)")
+    _add_run_arguments(s)
+    s.set_defaults(func=_cmd_render)
+
+    s = sub.add_parser("gallery", help="render every gallery recipe (animations/*.toml)")
+    s.add_argument("-o", "--output", default=None, metavar="DIR",
+                   help="output directory (default: gallery/)")
+    s.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="render only these recipes (names as in `landscape list`)")
+    _add_run_arguments(s)
+    s.set_defaults(func=_cmd_gallery)
     return p
 
 
@@ -68,8 +214,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
-        print(f"landscape {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        msg = " ".join(str(exc).split())
+        print(f"landscape {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("landscape: interrupted", file=sys.stderr)

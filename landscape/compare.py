@@ -101,8 +101,10 @@ def run(names=None, n: int = 4096, seed: int = 0, dtype: str = "float64", out=pr
         res = simulate(surf, opts, x0, steps, record_every=0, dtype=dtype, seed=seed, events=evs)
         dt = time.perf_counter() - t0
         out(f"\n== {name}: {sc.lesson}")
-        out(f"   {surf.label}, {len(opts)} optimizers x {len(x0)} starts x {steps} steps "
-            f"in {dt:.2f} s (compile included on first use)")
+        out(
+            f"   {surf.label}, {len(opts)} optimizers x {len(x0)} starts x {steps} steps "
+            f"in {dt:.2f} s (compile included on first use)"
+        )
         out(res.format_table())
         results[name] = res
     return results

@@ -9,8 +9,9 @@ from . import _validate as V
 __all__ = ["temperature"]
 
 
-def temperature(days: int = 365, seed: int = 0, mean: float = 10.0, amplitude: float = 8.0,
-                noise: float = 3.0) -> np.ndarray:
+def temperature(
+    days: int = 365, seed: int = 0, mean: float = 10.0, amplitude: float = 8.0, noise: float = 3.0
+) -> np.ndarray:
     r"""A year of daily temperatures (°C), like the course's London example.
 
     .. math:: \theta_t = \text{mean} - \text{amplitude}\cos(2\pi t/365) + \text{noise}\,\xi_t

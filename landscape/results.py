@@ -23,7 +23,8 @@ class Result:
         Recorded iterates; ``n_frames`` is 0 when nothing was recorded, and
         ``n_recorded`` is the first ``record`` trajectories of each optimizer.
     loss : ndarray, shape (n_optimizers, n_recorded, n_frames)
-        Loss at the recorded iterates.
+        Loss at the recorded iterates, computed (in float64) from the
+        positions on first access and kept.
     frame_steps : ndarray, shape (n_frames,)
         Step number of each frame (updates made before it).
     final, final_loss : ndarray, shapes (n_optimizers, n, d) and (n_optimizers, n)
@@ -40,7 +41,6 @@ class Result:
 
     names: list
     positions: np.ndarray
-    loss: np.ndarray
     frame_steps: np.ndarray
     final: np.ndarray
     final_loss: np.ndarray
@@ -48,6 +48,23 @@ class Result:
     diverged: np.ndarray
     x0: np.ndarray
     config: dict = field(default_factory=dict)
+    surface: object = field(default=None, repr=False)
+    _loss: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """Loss at the recorded frames, ``(n_optimizers, n_recorded, n_frames)``."""
+        if self._loss is None:
+            if self.surface is None:
+                raise ValueError("this Result has no surface to compute frame losses from")
+            pos = self.positions
+            if pos.size == 0:
+                self._loss = np.zeros(pos.shape[:3])
+            else:
+                # evaluate frame-major (contiguous) and hand back the matching view
+                fm = np.ascontiguousarray(pos.transpose(0, 2, 1, 3))
+                self._loss = self.surface.value(fm).transpose(0, 2, 1)
+        return self._loss
 
     @property
     def n_optimizers(self) -> int:
@@ -150,7 +167,7 @@ def load(path) -> Result:
         return Result(
             names=meta["names"],
             positions=z["positions"],
-            loss=z["loss"],
+            _loss=z["loss"],
             frame_steps=z["frame_steps"],
             final=z["final"],
             final_loss=z["final_loss"],
@@ -158,4 +175,16 @@ def load(path) -> Result:
             diverged=z["diverged"],
             x0=z["x0"],
             config=meta["config"],
+            surface=_rebuild_surface(meta["config"]),
         )
+
+
+def _rebuild_surface(config: dict):
+    """The run's surface rebuilt from its saved parameters (None if impossible)."""
+    from . import surfaces
+
+    spec = config.get("surface") or {}
+    try:
+        return surfaces.make(spec["name"], **spec.get("params", {}))
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -258,9 +258,9 @@ def gaussian_noise_table(seed_key, traj_ids, steps, d, sigma, normals):
     draws the very same numbers, keyed per (trajectory, step, coordinate).
     """
     ids = np.asarray(traj_ids, dtype=np.int64)
-    I, T, K = np.meshgrid(ids, np.arange(steps), np.arange(d), indexing="ij")
-    out = np.empty(I.size)
-    normals(seed_key, I.ravel().copy(), T.ravel().copy(), K.ravel().copy(), out)
+    tr, st, co = np.meshgrid(ids, np.arange(steps), np.arange(d), indexing="ij")
+    out = np.empty(tr.size)
+    normals(seed_key, tr.ravel().copy(), st.ravel().copy(), co.ravel().copy(), out)
     return sigma * out.reshape(len(ids), steps, d)
 
 

@@ -19,17 +19,17 @@ noise are all run-time data.
 
 from __future__ import annotations
 
-import numpy as np
 import numba
+import numpy as np
 from numba import njit
 
 from .. import _config
 from .._fpenv import restore_fpenv, set_ftz
-from .._typed import cst
 from .._rng import normal, stream_key
+from .._typed import cst
 from ..events import ENTER_BALL, LEAVE_BALL
 from ..optim import _rules as R
-from ..optim.schedules import CONSTANT, factor_at
+from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
 
 _KERNELS: dict = {}
 _POOL: list = [None, 0]  # executor, its size
@@ -52,7 +52,7 @@ def _make_kernel(vg, B):
     def kernel(
         blk_lo, blk_hi, X0, kinds, hp, skinds, srows, P, steps, rec_every, rec_n, sigma, seed_key,
         ev_kind, ev_center, ev_val, bound, ftz,
-        pos, loss, final, final_loss, ev_t, div_t,
+        pos, final, final_loss, ev_t, div_t,
     ):  # fmt: skip
         n, d = X0.shape
         n_ev = ev_kind.shape[0]
@@ -68,6 +68,7 @@ def _make_kernel(vg, B):
             nl = min(B, n - j0)
             kind = kinds[o]
             skind = skinds[o]
+            scheduled = skind != CONSTANT or srows[o, R_WARMUP] > 0.0
             b1_ = hp[o, R.HP_B1]
             b2_ = hp[o, R.HP_B2]
             b1t = 1.0
@@ -136,10 +137,7 @@ def _make_kernel(vg, B):
                 if n_rec_here > 0 and t % rec_every == 0:
                     # frame-major output: one frame of a block is one contiguous run
                     f = t // rec_every
-                    lrow = loss[o, f, j0 : j0 + n_rec_here]
                     prow = pos[o, f, j0 : j0 + n_rec_here]
-                    for j in range(n_rec_here):
-                        lrow[j] = F[j]
                     for k in range(d):
                         for j in range(n_rec_here):
                             prow[j, k] = X[k, j]
@@ -151,7 +149,7 @@ def _make_kernel(vg, B):
                         for k in range(d):
                             G[k, j] += sigma * normal(key, k)
                 lr_t = hp[o, R.HP_LR]
-                if skind != CONSTANT:
+                if scheduled:
                     lr_t *= factor_at(skind, srows[o], t)
                 b1t *= b1_
                 b2t *= b2_

@@ -38,7 +38,9 @@ def _optimizers(optimizers):
     names, seen = [], {}
     for name, opt in items:
         if not isinstance(opt, Optimizer):
-            raise ValueError(f"optimizers[{name!r}] must be a landscape.optim.Optimizer, got {opt!r}")
+            raise ValueError(
+                f"optimizers[{name!r}] must be a landscape.optim.Optimizer, got {opt!r}"
+            )
         if not isinstance(name, str):
             raise ValueError(f"optimizer names must be strings, got {name!r}")
         count = seen.get(name, 0)
@@ -51,7 +53,9 @@ def _starts(x0, dim):
     try:
         arr = np.asarray(x0, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"x0 must be an (n, {dim}) array of numbers, got {type(x0).__name__}") from None
+        raise ValueError(
+            f"x0 must be an (n, {dim}) array of numbers, got {type(x0).__name__}"
+        ) from None
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != dim or arr.shape[0] < 1:
@@ -158,9 +162,9 @@ def simulate(
     srows = np.stack([o.schedule.row() for o in opts])
 
     # frame-major storage (a frame of a block is one contiguous write); the
-    # Result exposes (optimizer, trajectory, frame, ...) views of it
+    # Result exposes an (optimizer, trajectory, frame, coord) view of it.  The
+    # loss of recorded frames is computed on demand from the positions.
     pos = np.empty((n_opt, n_frames, rec_n, d), dtype=dt)
-    loss = np.empty((n_opt, n_frames, rec_n), dtype=dt)
     final = np.empty((n_opt, n, d), dtype=dt)
     final_loss = np.empty((n_opt, n), dtype=dt)
     ev_t = np.empty((n_opt, n, len(events)), dtype=np.int64)
@@ -171,12 +175,12 @@ def simulate(
         np.ascontiguousarray(X0, dtype=dt), kinds, hp, skinds, srows,
         surface.params.astype(dt), steps, rec_every, rec_n, float(sigma), seed_key_of(seed),
         ev_kind, ev_center, ev_val, float(bound), ftz,
-        pos, loss, final, final_loss, ev_t, div_t,
+        pos, final, final_loss, ev_t, div_t,
     )  # fmt: skip
     fused_cpu.run(surface.vg, n_opt, n, args)
 
     config = {
-        "surface": {"name": surface.name, "dim": d, **_plain(surface.kwargs)},
+        "surface": {"name": surface.name, "dim": d, "params": _plain(surface.kwargs)},
         "optimizers": [
             {"name": nm, "kind": o.kind, **_plain(o.hyperparameters())}
             for nm, o in zip(names, opts, strict=True)
@@ -195,7 +199,6 @@ def simulate(
     return Result(
         names=names,
         positions=pos.transpose(0, 2, 1, 3),
-        loss=loss.transpose(0, 2, 1),
         frame_steps=np.arange(n_frames, dtype=np.int64) * rec_every,
         final=final,
         final_loss=final_loss,
@@ -203,6 +206,7 @@ def simulate(
         diverged=div_t,
         x0=X0,
         config=config,
+        surface=surface,
     )
 
 

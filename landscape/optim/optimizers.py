@@ -19,12 +19,12 @@ step.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _validate as V
+from .._registry import Registry
 from . import _rules as R
 from .schedules import Schedule, constant
 
@@ -97,7 +97,13 @@ _PUBLIC = {
     "rmsprop": (("lr", "lr"), ("beta", "b2"), ("eps", "eps")),
     "adagrad": (("lr", "lr"), ("eps", "eps")),
     "adam": (("lr", "lr"), ("b1", "b1"), ("b2", "b2"), ("eps", "eps")),
-    "adamw": (("lr", "lr"), ("b1", "b1"), ("b2", "b2"), ("eps", "eps"), ("weight_decay", "weight_decay")),
+    "adamw": (
+        ("lr", "lr"),
+        ("b1", "b1"),
+        ("b2", "b2"),
+        ("eps", "eps"),
+        ("weight_decay", "weight_decay"),
+    ),
 }
 
 
@@ -232,31 +238,27 @@ def adamw(
     )
 
 
-_REGISTRY = {
-    "gd": gd,
-    "sgd": sgd,
-    "momentum": momentum,
-    "heavy_ball": heavy_ball,
-    "nesterov": nesterov,
-    "rmsprop": rmsprop,
-    "adagrad": adagrad,
-    "adam": adam,
-    "adamw": adamw,
-}
+_REGISTRY = Registry(
+    "optimizer",
+    {
+        "gd": gd,
+        "sgd": sgd,
+        "momentum": momentum,
+        "heavy_ball": heavy_ball,
+        "nesterov": nesterov,
+        "rmsprop": rmsprop,
+        "adagrad": adagrad,
+        "adam": adam,
+        "adamw": adamw,
+    },
+)
 
 
 def names():
     """Sorted names of every optimizer constructor."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def make(name, **hyperparameters) -> Optimizer:
     """Build an optimizer by name, e.g. ``make("adam", lr=1e-2)``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"optimizer must be one of {names()}, got {name!r}")
-    ctor = _REGISTRY[name]
-    allowed = list(inspect.signature(ctor).parameters)
-    for key in hyperparameters:
-        if key not in allowed:
-            raise ValueError(f"{name} has no hyperparameter {key!r}; allowed: {allowed}")
-    return ctor(**hyperparameters)
+    return _REGISTRY.make(name, **hyperparameters)

@@ -23,6 +23,7 @@ from numba import njit
 
 from .. import _validate as V
 from .._config import NJIT_OPTIONS
+from .._registry import Registry
 
 __all__ = [
     "Schedule",
@@ -242,27 +243,28 @@ def linear_warmup(warmup_steps: int, then: Schedule | None = None) -> Schedule:
     return replace(base, warmup=w)
 
 
-_REGISTRY = {
-    "constant": constant,
-    "inverse_time": inverse_time,
-    "exponential": exponential,
-    "inverse_sqrt_epoch": inverse_sqrt_epoch,
-    "inverse_sqrt_step": inverse_sqrt_step,
-    "staircase": staircase,
-    "cosine": cosine,
-    "piecewise": piecewise,
-    "manual": manual,
-    "linear_warmup": linear_warmup,
-}
+_REGISTRY = Registry(
+    "schedule",
+    {
+        "constant": constant,
+        "inverse_time": inverse_time,
+        "exponential": exponential,
+        "inverse_sqrt_epoch": inverse_sqrt_epoch,
+        "inverse_sqrt_step": inverse_sqrt_step,
+        "staircase": staircase,
+        "cosine": cosine,
+        "piecewise": piecewise,
+        "manual": manual,
+        "linear_warmup": linear_warmup,
+    },
+)
 
 
 def names():
-    """Sorted names of every schedule."""
-    return sorted(_REGISTRY)
+    """Sorted names of every schedule constructor."""
+    return _REGISTRY.names()
 
 
 def make(name, **params) -> Schedule:
     """Build a schedule by name, e.g. ``make("exponential", base=0.95)``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"schedule must be one of {names()}, got {name!r}")
-    return _REGISTRY[name](**params)
+    return _REGISTRY.make(name, **params)

@@ -1,5 +1,6 @@
 """Loss surfaces: ``landscape.surfaces.<name>(**params)`` or :func:`make`."""
 
+from .._registry import Registry
 from ._base import Surface
 from .classic import (
     ackley,
@@ -15,34 +16,35 @@ from .plateau import plateau
 from .quadratic import elongated_bowl, quadratic
 from .saddles import monkey_saddle, saddle, strict_saddle
 
-_REGISTRY = {
-    "ackley": ackley,
-    "beale": beale,
-    "elongated_bowl": elongated_bowl,
-    "goldstein_price": goldstein_price,
-    "himmelblau": himmelblau,
-    "monkey_saddle": monkey_saddle,
-    "plateau": plateau,
-    "quadratic": quadratic,
-    "rastrigin": rastrigin,
-    "rosenbrock": rosenbrock,
-    "saddle": saddle,
-    "six_hump_camel": six_hump_camel,
-    "strict_saddle": strict_saddle,
-    "styblinski_tang": styblinski_tang,
-}
+_REGISTRY = Registry(
+    "surface",
+    {
+        "ackley": ackley,
+        "beale": beale,
+        "elongated_bowl": elongated_bowl,
+        "goldstein_price": goldstein_price,
+        "himmelblau": himmelblau,
+        "monkey_saddle": monkey_saddle,
+        "plateau": plateau,
+        "quadratic": quadratic,
+        "rastrigin": rastrigin,
+        "rosenbrock": rosenbrock,
+        "saddle": saddle,
+        "six_hump_camel": six_hump_camel,
+        "strict_saddle": strict_saddle,
+        "styblinski_tang": styblinski_tang,
+    },
+)
 
 
 def names():
-    """Sorted names of every surface family."""
-    return sorted(_REGISTRY)
+    """Sorted names of every surface constructor."""
+    return _REGISTRY.names()
 
 
 def make(name, **params):
     """Build a surface by name, e.g. ``make("rosenbrock", dim=3)``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"surface must be one of {names()}, got {name!r}")
-    return _REGISTRY[name](**params)
+    return _REGISTRY.make(name, **params)
 
 
-__all__ = ["Surface", "make", "names", *sorted(_REGISTRY)]
+__all__ = ["Surface", "make", "names", *_REGISTRY.names()]

@@ -117,7 +117,7 @@ def _fmt(v):
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, np.ndarray):
-        return np.array2string(v, precision=3, separator=",")
+        return np.array2string(v, precision=3, separator=",", max_line_width=10**6).replace("\n", "")
     return repr(v) if isinstance(v, str) else str(v)
 
 

@@ -1,0 +1,165 @@
+"""The static contour map of a surface (drawn once per axes) and its critical points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# light greys with a cool tint: low loss darker, high loss near white, so the
+# optimizer colours (and the black contour lines) read on every level
+_BG_COLOURS = ("#56646e", "#8b979e", "#c3cacd", "#e6e9ea", "#f8f8f8")
+
+
+def background_cmap():
+    """The colormap of contour maps and 3-D surfaces."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("landscape_bg", _BG_COLOURS)
+
+
+@dataclass
+class Field:
+    """A surface on a 2-D grid (the first two coordinates; a slice if d > 2)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    Z: np.ndarray
+    anchor: np.ndarray | None  # the point the slice goes through (d > 2), else None
+    zmin: float
+    floor: float  # > 0: values are shown as log10(z - zmin + floor)
+    hi: float  # clip (in shown units) for readability
+
+    @property
+    def is_log(self) -> bool:
+        return self.floor > 0
+
+    def shown(self, z):
+        """Loss values in the map's units (log10(z - min + floor) if log, else z)."""
+        z = np.asarray(z, dtype=np.float64)
+        if self.is_log:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.log10(np.maximum(z - self.zmin, 0.0) + self.floor)
+        return z
+
+    @property
+    def T(self):
+        return self.shown(self.Z)
+
+    @property
+    def z_label(self) -> str:
+        return "log10(loss - min + c)" if self.is_log else "loss"
+
+
+def anchor_of(surface, x0_row) -> np.ndarray | None:
+    """The slice anchor for a d > 2 surface (a start, or zeros), None for d = 2."""
+    if surface.dim <= 2:
+        return None
+    if x0_row is None:
+        return np.zeros(surface.dim)
+    return np.asarray(x0_row, dtype=np.float64).reshape(surface.dim).copy()
+
+
+def surface_field(surface, anchor=None, n: int = 200, log=None) -> Field:
+    """Evaluate ``surface`` on an ``n x n`` grid over its bounds (first two coords).
+
+    ``log=None`` picks log-spaced values when the surface's values are skewed
+    (the median of ``z - min`` is under a tenth of its maximum, e.g.
+    Rosenbrock or Beale), which is when they span decades.
+    """
+    b = np.asarray(surface.bounds, dtype=np.float64)
+    xs = np.linspace(b[0, 0], b[0, 1], n)
+    ys = np.linspace(b[1, 0], b[1, 1], n)
+    X, Y = np.meshgrid(xs, ys)
+    pts = np.empty((n, n, surface.dim))
+    if surface.dim > 2:
+        pts[:] = anchor if anchor is not None else 0.0
+    pts[..., 0] = X
+    pts[..., 1] = Y
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.value(pts), dtype=np.float64)
+    Z = np.where(np.isfinite(Z), Z, np.nan)
+    fin = Z[np.isfinite(Z)]
+    if fin.size == 0:
+        raise ValueError(f"surface {surface.label} is not finite anywhere on its bounds")
+    zmin = float(fin.min())
+    zr = fin - zmin
+    top = float(zr.max())
+    skewed = top > 0 and float(np.median(zr)) < 0.1 * top
+    floor = 0.0
+    if (log is None and skewed) or (log is True and top > 0):
+        pos = zr[zr > 0]
+        floor = max(float(np.quantile(pos, 0.01)), top * 1e-10)
+    field = Field(X, Y, Z, anchor, zmin, floor, np.inf)
+    T = field.T
+    tf = T[np.isfinite(T)]
+    # linear maps: clip the top 2% so that steep walls do not flatten the rest
+    field.hi = float(tf.max()) if field.is_log else float(np.quantile(tf, 0.98))
+    return field
+
+
+def draw_map(ax, surface, field: Field, *, levels=30, show_critical=True, fontsize=8):
+    """Filled contours, thin contour lines and the critical points; returns legend handles."""
+    T = np.minimum(field.T, field.hi)
+    tf = T[np.isfinite(T)]
+    lo, hi = float(tf.min()), float(tf.max())
+    if not hi > lo:
+        hi = lo + 1.0
+    lv = np.linspace(lo, hi, max(2, int(levels)) + 1)
+    ax.contourf(field.X, field.Y, T, levels=lv, cmap=background_cmap(), zorder=0)
+    ax.contour(field.X, field.Y, T, levels=lv, colors="k", linewidths=0.3, alpha=0.3, zorder=1)
+    b = np.asarray(surface.bounds, dtype=np.float64)
+    ax.set_xlim(b[0, 0], b[0, 1])
+    ax.set_ylim(b[1, 0], b[1, 1])
+    ax.set_xlabel("$x_1$", fontsize=fontsize, labelpad=1)
+    ax.set_ylabel("$x_2$", fontsize=fontsize, labelpad=1)
+    ax.tick_params(labelsize=max(fontsize - 1, 4), pad=1)
+    handles = []
+    if show_critical:
+        handles = draw_critical(ax, surface, field.anchor, fontsize)
+    return handles
+
+
+_CRITICAL = (
+    ("minima", "minimum", {"marker": "*", "markersize": 13}),
+    ("saddles", "saddle", {"marker": "X", "markersize": 8}),
+    ("maxima", "maximum", {"marker": "^", "markersize": 8}),
+)
+
+
+def draw_critical(ax, surface, anchor=None, fontsize=8):
+    """Mark the known minima, saddles and maxima (hollow: off the plotted slice)."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    b = np.asarray(surface.bounds, dtype=np.float64)
+    for attr, label, style in _CRITICAL:
+        pts = np.asarray(getattr(surface, attr, np.zeros((0, 2))), dtype=np.float64)
+        if pts.size == 0 or pts.ndim != 2 or pts.shape[1] < 2:
+            continue
+        inside = (
+            (pts[:, 0] >= b[0, 0]) & (pts[:, 0] <= b[0, 1])
+            & (pts[:, 1] >= b[1, 0]) & (pts[:, 1] <= b[1, 1])
+        )  # fmt: skip
+        pts = pts[inside]
+        if not len(pts):
+            continue
+        if anchor is not None and pts.shape[1] > 2:
+            scale = np.maximum(np.abs(anchor[2:]), 1.0)
+            on = np.all(np.abs(pts[:, 2:] - anchor[2:]) <= 1e-6 * scale, axis=1)
+        else:
+            on = np.ones(len(pts), dtype=bool)
+        kw = {"linestyle": "none", "markeredgecolor": "k", "markeredgewidth": 0.8, **style}
+        for mask, face in ((on, "white"), (~on, "none")):
+            if mask.any():
+                ax.plot(pts[mask, 0], pts[mask, 1], markerfacecolor=face, zorder=4, **kw)
+        handles.append(Line2D([], [], markerfacecolor="white", label=label, **kw))
+    return handles
+
+
+def slice_note(surface, anchor) -> str:
+    """Title suffix for d > 2 surfaces."""
+    if anchor is None:
+        return ""
+    rest = ", ".join(f"{v:.3g}" for v in anchor[2:6]) + (", ..." if surface.dim > 6 else "")
+    return f"  [first 2 of {surface.dim} coords; contour: slice at x3.. = ({rest})]"

@@ -1,0 +1,398 @@
+"""Frame writers: GIF (Pillow), MP4 (ffmpeg) and PNG, all written atomically.
+
+:func:`save_animation` drives a figure through ``n_frames`` calls of
+``update(i)`` and streams each frame to an encoder.  ``update`` returns the
+artists that change (the *dynamic* artists); the writer then draws the rest of
+the figure (the static background: contour map, axes, legend) once, caches it
+and per frame only restores that background and draws the dynamic artists
+(blitting).  ``update`` returning ``None`` asks for a full redraw of every
+frame (needed when the camera of a 3-D axes moves).
+
+Files are written to a temporary file next to ``out`` and moved into place
+with :func:`os.replace` when complete, so an error mid-render leaves neither a
+half-written output nor a temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import _validate as V
+
+__all__ = ["FORMATS", "find_ffmpeg", "frame_indices", "save_animation", "save_figure"]
+
+#: Output formats, chosen by the extension of ``out``.
+FORMATS = (".gif", ".mp4", ".png")
+
+VIDEO_HINT = 'pip install "landscape[video]"'
+
+
+# --------------------------------------------------------------------------
+# arguments
+# --------------------------------------------------------------------------
+def output_path(out) -> tuple[Path, str]:
+    """``out`` as a Path and its (lower-case) extension, which must be in FORMATS."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise ValueError(f"out must be a path ending in one of {FORMATS}, got {out!r}")
+    path = Path(out)
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise ValueError(
+            f"out must end in one of {FORMATS}, got {str(out)!r} (extension {ext or '(none)'!r})"
+        )
+    return path, ext
+
+
+def find_ffmpeg() -> str | None:
+    """The ffmpeg executable: imageio-ffmpeg's if installed, else one on PATH."""
+    exe = _imageio_ffmpeg_exe()
+    return exe if exe else shutil.which("ffmpeg")
+
+
+def _imageio_ffmpeg_exe() -> str | None:
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (RuntimeError, OSError):  # installed without a usable binary
+        return None
+
+
+def _require_ffmpeg() -> str:
+    exe = find_ffmpeg()
+    if not exe:
+        raise ValueError(
+            "writing .mp4 needs ffmpeg: install it with " + VIDEO_HINT
+            + " (or put an ffmpeg executable on PATH), or write .gif instead"
+        )
+    return exe
+
+
+def frame_indices(n: int, max_frames=None) -> np.ndarray:
+    """Indices of at most ``max_frames`` frames out of ``n``, evenly spread.
+
+    The first and the last frame are always kept (a single frame: the last).
+    """
+    if max_frames is None or max_frames >= n:
+        return np.arange(n)
+    m = V.integer("max_frames", max_frames, minimum=1)
+    if m == 1:
+        return np.array([n - 1])
+    # floor(x + 0.5) of values spaced >= 1 apart never collides
+    return np.floor(np.linspace(0.0, n - 1.0, m) + 0.5).astype(np.int64)
+
+
+def check_max_frames(max_frames):
+    """``None`` or an int >= 1."""
+    if max_frames is not None:
+        V.integer("max_frames", max_frames, minimum=1)
+    return max_frames
+
+
+# --------------------------------------------------------------------------
+# sinks
+# --------------------------------------------------------------------------
+class _PngSink:
+    def __init__(self, path: str):
+        self.path = path
+
+    def add(self, rgba: np.ndarray) -> None:
+        from PIL import Image
+
+        _image_rgb(rgba).save(self.path, format="PNG")
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _GifSink:
+    """Streams palette frames to disk: one global palette, delta rectangles.
+
+    The palette is fixed (median cut of a reference image, normally the first
+    and the last frame side by side), so every frame maps to the same colours
+    without dithering; each frame after the first stores only the rectangle
+    that changed (GIF disposal 1: keep the previous frame), and identical
+    frames are kept as 1-pixel frames so the frame count is exact.
+    """
+
+    def __init__(self, path: str, fps: float):
+        self.fp = open(path, "wb")  # noqa: SIM115 - closed in close()/abort()
+        self.duration = max(10, int(round(1000.0 / fps)))  # GIF keeps centiseconds
+        self.palette = None
+        self.prev = None
+
+    def set_palette(self, rgba_images) -> None:
+        from PIL import Image
+
+        ref = np.concatenate([np.asarray(_image_rgb(im)) for im in rgba_images], axis=0)
+        self.palette = Image.fromarray(ref, "RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+
+    def add(self, rgba: np.ndarray) -> None:
+        from PIL import GifImagePlugin, Image
+
+        rgb = _image_rgb(rgba)
+        if self.palette is None:
+            self.set_palette([rgba])
+        frame = rgb.quantize(palette=self.palette, dither=Image.Dither.NONE)
+        idx = np.asarray(frame)
+        info = {"duration": self.duration, "disposal": 1}
+        if self.prev is None:
+            header, _ = GifImagePlugin.getheader(frame, info={"loop": 0, **info})
+            self.fp.write(b"".join(header))
+            box = (0, 0, idx.shape[1], idx.shape[0])
+        else:
+            changed = idx != self.prev
+            rows = np.flatnonzero(changed.any(axis=1))
+            if rows.size:
+                cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
+                box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+            else:
+                box = (0, 0, 1, 1)  # identical frame: rewrite one pixel
+        self.prev = idx
+        part = frame if box == (0, 0, idx.shape[1], idx.shape[0]) else frame.crop(box)
+        for chunk in GifImagePlugin.getdata(part, offset=box[:2], **info):
+            self.fp.write(chunk)
+
+    def close(self) -> None:
+        self.fp.write(b";")
+        self.fp.close()
+
+    def abort(self) -> None:
+        self.fp.close()
+
+
+class _Mp4Sink:
+    """Pipes raw RGBA frames to ffmpeg (libx264, yuv420p; odd sizes padded by 1 px)."""
+
+    def __init__(self, path: str, fps: float, exe: str, size: tuple[int, int]):
+        self.err = tempfile.TemporaryFile()
+        w, h = size
+        cmd = [
+            exe, "-y", "-loglevel", "error", "-nostdin",
+            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
+            "-an", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+            "-vcodec", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-f", "mp4", path,
+        ]  # fmt: skip
+        self.size = size
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.err
+        )
+
+    def _fail(self, what: str) -> RuntimeError:
+        self.err.seek(0)
+        tail = self.err.read().decode(errors="replace").strip()[-2000:]
+        return RuntimeError(f"ffmpeg {what}: {tail or '(no message)'}")
+
+    def add(self, rgba: np.ndarray) -> None:
+        if (rgba.shape[1], rgba.shape[0]) != self.size:
+            raise RuntimeError(f"frame size changed from {self.size} to {rgba.shape[1::-1]}")
+        try:
+            self.proc.stdin.write(memoryview(np.ascontiguousarray(rgba)).cast("B"))
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            raise self._fail(f"stopped with status {self.proc.returncode}") from None
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        rc = self.proc.wait()
+        try:
+            if rc != 0:
+                raise self._fail(f"failed with status {rc}")
+        finally:
+            self.err.close()
+
+    def abort(self) -> None:
+        self.proc.kill()
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        self.proc.wait()
+        self.err.close()
+
+
+def _image_rgb(rgba: np.ndarray):
+    from PIL import Image
+
+    h, w = rgba.shape[:2]
+    return Image.frombuffer("RGBA", (w, h), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert(
+        "RGB"
+    )
+
+
+# --------------------------------------------------------------------------
+# drawing
+# --------------------------------------------------------------------------
+def agg_canvas(fig):
+    """The figure's Agg canvas (attached if the figure has another one)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    return fig.canvas
+
+
+def _grab(canvas) -> np.ndarray:
+    """The canvas pixels as an (H, W, 4) uint8 view (valid until the next draw)."""
+    return np.asarray(canvas.buffer_rgba())
+
+
+def _full_draw(canvas) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        # tiny figures: constrained layout gives up (the figure is still drawn)
+        warnings.filterwarnings("ignore", message=".*constrained_layout not applied.*")
+        warnings.filterwarnings("ignore", message=".*[Cc]onstrained layout.*")
+        canvas.draw()
+
+
+def _frames(fig, update, n_frames, *, bar):
+    """Yield the RGBA pixels of frames 0..n_frames-1 (blitting when possible)."""
+    canvas = fig.canvas
+    dynamic = update(0)
+    blit = dynamic is not None
+    animated = []
+    try:
+        if blit:
+            dynamic = list(dynamic)
+            animated = [a for a in dynamic if not a.get_animated()]
+            for a in animated:
+                a.set_animated(True)
+            _full_draw(canvas)  # the static background, once
+            background = canvas.copy_from_bbox(fig.bbox)
+        for i in range(n_frames):
+            artists = dynamic if i == 0 else update(i)
+            if blit:
+                canvas.restore_region(background)
+                for a in artists or ():
+                    fig.draw_artist(a)
+            else:
+                _full_draw(canvas)
+            yield _grab(canvas)
+            bar.update(1)
+    finally:
+        for a in animated:
+            a.set_animated(False)
+
+
+def _reference_images(fig, update, n_frames):
+    """Full draws of the last and the first frame (to build a GIF palette)."""
+    canvas = fig.canvas
+    images = []
+    for i in sorted({n_frames - 1, 0}, reverse=True):
+        update(i)
+        _full_draw(canvas)
+        images.append(_grab(canvas).copy())
+    return images
+
+
+# --------------------------------------------------------------------------
+# the writer
+# --------------------------------------------------------------------------
+def save_animation(fig, update, n_frames, out, *, fps=20, dpi=100, progress=False) -> Path:
+    """Render ``n_frames`` frames of ``fig`` and write them to ``out``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, with its static content already drawn in it.
+    update : callable(i) -> sequence of artists or None
+        Puts the figure in the state of frame ``i`` (0-based) and returns the
+        artists that change from frame to frame; everything else is drawn once
+        and cached.  Return the same artists every frame.  Returning ``None``
+        redraws the whole figure every frame (slow; needed for a moving 3-D
+        camera).
+    n_frames : int
+        Number of frames (>= 1).
+    out : str or Path
+        ``.gif`` (Pillow, looping), ``.mp4`` (H.264 through ffmpeg) or ``.png``
+        (only the last frame is drawn and saved).  Missing parent directories
+        are created.
+    fps : float
+        Frames per second (GIF keeps delays in 1/100 s, so keep fps <= 50).
+    dpi : float
+        Pixels per inch: the frames are ``figsize * dpi`` pixels.
+    progress : bool
+        Show a tqdm bar over the frames.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    return _save(fig, update, n_frames, out, fps=fps, dpi=dpi, progress=progress)
+
+
+def save_figure(fig, out, *, dpi=100, fps=20) -> Path:
+    """Write a static figure: ``.png``; a one-frame ``.gif``; a 1-second still ``.mp4``."""
+    path, ext = output_path(out)
+    fps = V.positive("fps", fps)
+    hold = max(1, int(round(fps))) if ext == ".mp4" else 1
+    return _save(fig, lambda i: [], hold, path, fps=fps, dpi=dpi, progress=False)
+
+
+def _save(fig, update, n_frames, out, *, fps, dpi, progress) -> Path:
+    path, ext = output_path(out)
+    n_frames = V.integer("n_frames", n_frames, minimum=1)
+    fps = V.positive("fps", fps)
+    dpi = V.positive("dpi", dpi)
+    if not callable(update):
+        raise ValueError(f"update must be a callable(frame_index), got {update!r}")
+    exe = _require_ffmpeg() if ext == ".mp4" else None
+
+    canvas = agg_canvas(fig)
+    if fig.dpi != dpi:
+        fig.set_dpi(dpi)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{ext}", dir=path.parent)
+    os.close(fd)
+    sink = None
+    try:
+        if ext == ".png":
+            sink = _PngSink(tmp)
+            update(n_frames - 1)
+            _full_draw(canvas)
+            sink.add(_grab(canvas))
+        else:
+            from tqdm import tqdm
+
+            if ext == ".gif":
+                sink = _GifSink(tmp, fps)
+                sink.set_palette(_reference_images(fig, update, n_frames))
+            else:
+                w, h = canvas.get_width_height(physical=True)
+                sink = _Mp4Sink(tmp, fps, exe, (w, h))
+            with tqdm(total=n_frames, disable=not progress, desc=path.name, unit="frame") as bar:
+                for rgba in _frames(fig, update, n_frames, bar=bar):
+                    sink.add(rgba)
+        sink.close()
+        sink = None
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
