@@ -5,8 +5,7 @@ quadratic/elongated_bowl, strict_saddle, saddle), one float32 kernel
 (quadratic family), one with a patched CPU_BLOCK, and two subprocesses for the
 thread-count check.
 
-Tests named ``test_package_bug_*`` (end of file) fail on purpose: each
-documents a package bug with its exact repro.
+The regression tests at the end pin two bugs found while writing this file.
 """
 
 from __future__ import annotations
@@ -1056,14 +1055,12 @@ def test_optimizer_defaults_and_replace():
 
 
 # --------------------------------------------------------------------------
-# PACKAGE BUGS: these tests fail on purpose until the package is fixed; see
-# each docstring for the exact repro.  Do not weaken them.
+# Regressions: bugs found while writing these tests (fixed).
 # --------------------------------------------------------------------------
-def test_package_bug_warmup_of_constant_schedule_ignored_by_kernel():
-    """PACKAGE BUG (landscape/engine/fused_cpu.py): the kernel skips
-    ``factor_at`` when ``skind == CONSTANT``, but ``linear_warmup(W)`` (with no
-    ``then``) *is* a CONSTANT-kind schedule carrying ``warmup = W`` in its row,
-    so the warm-up multiplier min(1, (t+1)/W) is silently dropped:
+def test_warmup_of_constant_schedule_is_applied_by_kernel():
+    """Regression: the kernel skipped ``factor_at`` for CONSTANT-kind schedules,
+    but ``linear_warmup(W)`` (with no ``then``) *is* a CONSTANT-kind schedule
+    carrying ``warmup = W`` in its row, so the warm-up multiplier was dropped:
 
         s = ls.schedules.linear_warmup(10)
         s(np.arange(3), 0.2)                       # [0.02, 0.04, 0.06]  (correct)
@@ -1093,9 +1090,8 @@ def test_package_bug_warmup_of_constant_schedule_ignored_by_kernel():
     (lambda: ls.schedules.make("cosine", decay_steps=10, bogus=1), "bogus"),
     (lambda: ls.surfaces.make("rosenbrock", bogus=1), "bogus"),
 ])
-def test_package_bug_make_unknown_parameter_raises_typeerror(call, match):
-    """PACKAGE BUG (landscape/optim/schedules.py ``make``, landscape/surfaces
-    ``make``): an unknown keyword raises ``TypeError: cosine() got an
+def test_make_unknown_parameter_raises_valueerror(call, match):
+    """Regression: an unknown keyword raised ``TypeError: cosine() got an
     unexpected keyword argument 'bogus'`` instead of the ValueError naming the
     argument that ``ls.optim.make("adam", lrr=0.1)`` gives:
 
