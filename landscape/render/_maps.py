@@ -60,12 +60,14 @@ def anchor_of(surface, x0_row) -> np.ndarray | None:
     return np.asarray(x0_row, dtype=np.float64).reshape(surface.dim).copy()
 
 
-def surface_field(surface, anchor=None, n: int = 200, log=None) -> Field:
+def surface_field(surface, anchor=None, n: int = 200, log=None, floor_quantile=0.01) -> Field:
     """Evaluate ``surface`` on an ``n x n`` grid over its bounds (first two coords).
 
     ``log=None`` picks log-spaced values when the surface's values are skewed
     (the median of ``z - min`` is under a tenth of its maximum, e.g.
-    Rosenbrock or Beale), which is when they span decades.
+    Rosenbrock or Beale), which is when they span decades; values are then
+    shown as ``log10(z - min + c)`` with ``c`` the ``floor_quantile`` of the
+    positive ``z - min`` (larger ``c``: smoother bottom on coarse grids).
     """
     b = np.asarray(surface.bounds, dtype=np.float64)
     xs = np.linspace(b[0, 0], b[0, 1], n)
@@ -89,7 +91,7 @@ def surface_field(surface, anchor=None, n: int = 200, log=None) -> Field:
     floor = 0.0
     if (log is None and skewed) or (log is True and top > 0):
         pos = zr[zr > 0]
-        floor = max(float(np.quantile(pos, 0.01)), top * 1e-10)
+        floor = max(float(np.quantile(pos, floor_quantile)), top * 1e-10)
     field = Field(X, Y, Z, anchor, zmin, floor, np.inf)
     T = field.T
     tf = T[np.isfinite(T)]

@@ -13,25 +13,27 @@ __all__ = ["palette"]
 # Okabe & Ito (2008) colour-blind-safe set, one colour per optimizer kind in
 # the kernels' kind order, so a kind has the same colour in every output.
 KIND_COLOURS = {
-    "gd": "#0072B2",  # blue
-    "momentum": "#E69F00",  # orange
-    "heavy_ball": "#CC79A7",  # reddish purple
-    "nesterov": "#009E73",  # bluish green
-    "rmsprop": "#56B4E9",  # sky blue
-    "adagrad": "#F0E442",  # yellow
-    "adam": "#D55E00",  # vermillion
+    "gd": "#0072b2",  # blue
+    "momentum": "#e69f00",  # orange
+    "heavy_ball": "#cc79a7",  # reddish purple
+    "nesterov": "#009e73",  # bluish green
+    "rmsprop": "#56b4e9",  # sky blue
+    "adagrad": "#f0e442",  # yellow
+    "adam": "#d55e00",  # vermillion
     "adamw": "#000000",  # black
 }
 _ALIASES = {"sgd": "gd"}
 # Paul Tol's muted set (colour-blind safe) for names of no known kind
-EXTRA_COLOURS = ("#332288", "#117733", "#882255", "#44AA99", "#999933", "#AA4499", "#DDCC77")
+EXTRA_COLOURS = ("#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499", "#ddcc77")
 # generic series (beta values, schedules): Okabe-Ito without yellow
-SERIES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SERIES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 # shades for repeated kinds: mix towards black (+) or white (-)
 _SHADES = (0.0, 0.35, -0.45, 0.6, -0.7, 0.15, -0.25, 0.5)
 
 _KIND_RE = re.compile(
-    r"^\s*(" + "|".join(sorted([*KIND_COLOURS, *_ALIASES], key=len, reverse=True)) + r")(?![a-z0-9])",
+    r"^\s*("
+    + "|".join(sorted([*KIND_COLOURS, *_ALIASES], key=len, reverse=True))
+    + r")(?![a-z0-9])",
     re.IGNORECASE,
 )
 
@@ -111,7 +113,9 @@ def _opt_configs(result) -> list:
 
 def result_kinds(result) -> list:
     """Kind of each optimizer of a result (config first, then the name)."""
-    return [c.get("kind") or kind_of(n) for c, n in zip(_opt_configs(result), result.names, strict=True)]
+    return [
+        c.get("kind") or kind_of(n) for c, n in zip(_opt_configs(result), result.names, strict=True)
+    ]
 
 
 def colours(result) -> list:
@@ -261,6 +265,23 @@ def loss_scale(values, log=None) -> str:
     if neg:
         return "symlog" if span > 100 else "linear"
     return "log" if span > 100 else "linear"
+
+
+def scale_values(values, start) -> np.ndarray:
+    """Finite ``values`` that set an axis' range: at most 1000x the largest start value.
+
+    Diverging trajectories reach 1e20 and more; letting them set the range
+    would squash every other curve, so they leave the top of the axis instead.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    s = np.asarray(start, dtype=np.float64).ravel()
+    s = s[np.isfinite(s)]
+    if s.size and v.size:
+        top = float(np.abs(s).max())
+        if top > 0:
+            v = v[v <= 1e3 * top]
+    return v
 
 
 def apply_scale(ax, scale: str, values, axis: str = "y") -> None:

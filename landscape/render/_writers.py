@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import _validate as V
+from ._encoders import GifSink, Mp4Sink, PngSink
 
 __all__ = ["FORMATS", "find_ffmpeg", "frame_indices", "save_animation", "save_figure"]
 
@@ -49,6 +49,14 @@ def output_path(out) -> tuple[Path, str]:
     return path, ext
 
 
+def check_out(out) -> tuple[Path, str]:
+    """:func:`output_path`, and for ``.mp4`` that ffmpeg is there (before any drawing)."""
+    path, ext = output_path(out)
+    if ext == ".mp4":
+        _require_ffmpeg()
+    return path, ext
+
+
 def find_ffmpeg() -> str | None:
     """The ffmpeg executable: imageio-ffmpeg's if installed, else one on PATH."""
     exe = _imageio_ffmpeg_exe()
@@ -70,7 +78,8 @@ def _require_ffmpeg() -> str:
     exe = find_ffmpeg()
     if not exe:
         raise ValueError(
-            "writing .mp4 needs ffmpeg: install it with " + VIDEO_HINT
+            "writing .mp4 needs ffmpeg: install it with "
+            + VIDEO_HINT
             + " (or put an ffmpeg executable on PATH), or write .gif instead"
         )
     return exe
@@ -98,146 +107,6 @@ def check_max_frames(max_frames):
 
 
 # --------------------------------------------------------------------------
-# sinks
-# --------------------------------------------------------------------------
-class _PngSink:
-    def __init__(self, path: str):
-        self.path = path
-
-    def add(self, rgba: np.ndarray) -> None:
-        from PIL import Image
-
-        _image_rgb(rgba).save(self.path, format="PNG")
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-
-class _GifSink:
-    """Streams palette frames to disk: one global palette, delta rectangles.
-
-    The palette is fixed (median cut of a reference image, normally the first
-    and the last frame side by side), so every frame maps to the same colours
-    without dithering; each frame after the first stores only the rectangle
-    that changed (GIF disposal 1: keep the previous frame), and identical
-    frames are kept as 1-pixel frames so the frame count is exact.
-    """
-
-    def __init__(self, path: str, fps: float):
-        self.fp = open(path, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self.duration = max(10, int(round(1000.0 / fps)))  # GIF keeps centiseconds
-        self.palette = None
-        self.prev = None
-
-    def set_palette(self, rgba_images) -> None:
-        from PIL import Image
-
-        ref = np.concatenate([np.asarray(_image_rgb(im)) for im in rgba_images], axis=0)
-        self.palette = Image.fromarray(ref, "RGB").quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
-
-    def add(self, rgba: np.ndarray) -> None:
-        from PIL import GifImagePlugin, Image
-
-        rgb = _image_rgb(rgba)
-        if self.palette is None:
-            self.set_palette([rgba])
-        frame = rgb.quantize(palette=self.palette, dither=Image.Dither.NONE)
-        idx = np.asarray(frame)
-        info = {"duration": self.duration, "disposal": 1}
-        if self.prev is None:
-            header, _ = GifImagePlugin.getheader(frame, info={"loop": 0, **info})
-            self.fp.write(b"".join(header))
-            box = (0, 0, idx.shape[1], idx.shape[0])
-        else:
-            changed = idx != self.prev
-            rows = np.flatnonzero(changed.any(axis=1))
-            if rows.size:
-                cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
-                box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-            else:
-                box = (0, 0, 1, 1)  # identical frame: rewrite one pixel
-        self.prev = idx
-        part = frame if box == (0, 0, idx.shape[1], idx.shape[0]) else frame.crop(box)
-        for chunk in GifImagePlugin.getdata(part, offset=box[:2], **info):
-            self.fp.write(chunk)
-
-    def close(self) -> None:
-        self.fp.write(b";")
-        self.fp.close()
-
-    def abort(self) -> None:
-        self.fp.close()
-
-
-class _Mp4Sink:
-    """Pipes raw RGBA frames to ffmpeg (libx264, yuv420p; odd sizes padded by 1 px)."""
-
-    def __init__(self, path: str, fps: float, exe: str, size: tuple[int, int]):
-        self.err = tempfile.TemporaryFile()
-        w, h = size
-        cmd = [
-            exe, "-y", "-loglevel", "error", "-nostdin",
-            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
-            "-an", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
-            "-vcodec", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-f", "mp4", path,
-        ]  # fmt: skip
-        self.size = size
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.err
-        )
-
-    def _fail(self, what: str) -> RuntimeError:
-        self.err.seek(0)
-        tail = self.err.read().decode(errors="replace").strip()[-2000:]
-        return RuntimeError(f"ffmpeg {what}: {tail or '(no message)'}")
-
-    def add(self, rgba: np.ndarray) -> None:
-        if (rgba.shape[1], rgba.shape[0]) != self.size:
-            raise RuntimeError(f"frame size changed from {self.size} to {rgba.shape[1::-1]}")
-        try:
-            self.proc.stdin.write(memoryview(np.ascontiguousarray(rgba)).cast("B"))
-        except (BrokenPipeError, OSError):
-            self.proc.wait()
-            raise self._fail(f"stopped with status {self.proc.returncode}") from None
-
-    def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        rc = self.proc.wait()
-        try:
-            if rc != 0:
-                raise self._fail(f"failed with status {rc}")
-        finally:
-            self.err.close()
-
-    def abort(self) -> None:
-        self.proc.kill()
-        try:
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        self.proc.wait()
-        self.err.close()
-
-
-def _image_rgb(rgba: np.ndarray):
-    from PIL import Image
-
-    h, w = rgba.shape[:2]
-    return Image.frombuffer("RGBA", (w, h), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert(
-        "RGB"
-    )
-
-
-# --------------------------------------------------------------------------
 # drawing
 # --------------------------------------------------------------------------
 def agg_canvas(fig):
@@ -260,7 +129,6 @@ def _full_draw(canvas) -> None:
     with warnings.catch_warnings():
         # tiny figures: constrained layout gives up (the figure is still drawn)
         warnings.filterwarnings("ignore", message=".*constrained_layout not applied.*")
-        warnings.filterwarnings("ignore", message=".*[Cc]onstrained layout.*")
         canvas.draw()
 
 
@@ -294,14 +162,39 @@ def _frames(fig, update, n_frames, *, bar):
 
 
 def _reference_images(fig, update, n_frames):
-    """Full draws of the last and the first frame (to build a GIF palette)."""
+    """Full draws of the last and the first frame, and the moving artists' colours.
+
+    The GIF palette is built from these, so colours that cover few pixels
+    (markers, thin lines, legend swatches) keep their exact value.
+    """
     canvas = fig.canvas
-    images = []
+    images, keys = [], []
     for i in sorted({n_frames - 1, 0}, reverse=True):
-        update(i)
+        artists = update(i)
         _full_draw(canvas)
         images.append(_grab(canvas).copy())
-    return images
+        keys += _artist_colours(artists)
+    return images, list(dict.fromkeys(keys))
+
+
+def _artist_colours(artists) -> list:
+    """Opaque RGB (0-255) colours of ``artists`` (faces, edges, lines, markers, text)."""
+    from matplotlib.colors import to_rgba_array
+
+    out = []
+    for a in artists or ():
+        for getter in ("get_facecolor", "get_edgecolor", "get_color", "get_markerfacecolor",
+                       "get_markeredgecolor"):  # fmt: skip
+            fn = getattr(a, getter, None)
+            if fn is None:
+                continue
+            try:
+                rgba = to_rgba_array(fn())
+            except (TypeError, ValueError):
+                continue
+            rgb = np.round(rgba[rgba[:, 3] > 0][:, :3] * 255).astype(int)
+            out += [tuple(c) for c in rgb[:16].tolist()]
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -367,7 +260,7 @@ def _save(fig, update, n_frames, out, *, fps, dpi, progress) -> Path:
     sink = None
     try:
         if ext == ".png":
-            sink = _PngSink(tmp)
+            sink = PngSink(tmp)
             update(n_frames - 1)
             _full_draw(canvas)
             sink.add(_grab(canvas))
@@ -375,11 +268,11 @@ def _save(fig, update, n_frames, out, *, fps, dpi, progress) -> Path:
             from tqdm import tqdm
 
             if ext == ".gif":
-                sink = _GifSink(tmp, fps)
-                sink.set_palette(_reference_images(fig, update, n_frames))
+                sink = GifSink(tmp, fps)
+                sink.set_palette(*_reference_images(fig, update, n_frames))
             else:
                 w, h = canvas.get_width_height(physical=True)
-                sink = _Mp4Sink(tmp, fps, exe, (w, h))
+                sink = Mp4Sink(tmp, fps, exe, (w, h))
             with tqdm(total=n_frames, disable=not progress, desc=path.name, unit="frame") as bar:
                 for rgba in _frames(fig, update, n_frames, bar=bar):
                     sink.add(rgba)

@@ -1,0 +1,156 @@
+"""The course's figures: EWA of daily temperatures, learning-rate schedules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as V
+from . import _style as S
+from . import _writers as W
+from .curves import _axes_style, _check_bool, _finish
+
+__all__ = ["ewa_figure", "schedule_figure"]
+
+BIAS_CORRECTION = ("both", True, False)
+
+
+def _check_betas(betas) -> list:
+    if isinstance(betas, (int, float, np.floating)):
+        betas = (betas,)
+    try:
+        items = list(betas)
+    except TypeError:
+        raise ValueError(f"betas must be a sequence of numbers in [0, 1), got {betas!r}") from None
+    if not items:
+        raise ValueError("betas must not be empty")
+    return [V.beta("betas", b) for b in items]
+
+
+def ewa_figure(
+    out,
+    *,
+    betas=(0.5, 0.9, 0.98),
+    bias_correction="both",
+    days=365,
+    seed=0,
+    size=(960, 540),
+    dpi=100,
+    title=None,
+    animate=False,
+    fps=20,
+    max_frames=None,
+    progress=False,
+):
+    """The course's temperature example: daily values and their EWAs for each beta.
+
+    Dots: ``landscape.datasets.temperature(days, seed)``; a line per beta,
+    labelled with its window ``1/(1 - beta)`` (e.g. "β=0.9 (~10 days)").
+    ``bias_correction``: True draws the corrected averages, False the
+    uncorrected ones (which start near 0), "both" draws both (solid:
+    corrected, dashed: uncorrected).  ``animate=True`` reveals the year day
+    by day (``max_frames`` to subsample).
+    """
+    from ..datasets import temperature
+    from ..ewa import ewa, ewa_window
+
+    path, _ = W.check_out(out)
+    bs = _check_betas(betas)
+    S.check_choice_bool("bias_correction", bias_correction, BIAS_CORRECTION)
+    animate = _check_bool("animate", animate)
+    theta = temperature(days, seed)
+    days = theta.shape[0]
+    size = S.check_size(size)
+    frames = W.frame_indices(days, W.check_max_frames(max_frames))
+    fs = S.font_sizes(size)
+    t = np.arange(1, days + 1, dtype=np.float64)
+
+    fig = S.new_figure(size, dpi)
+    ax = fig.add_subplot()
+    _axes_style(ax, fs, "day", "temperature (°C)")
+    dots = ax.scatter(t, theta, s=float(np.clip(6.0 * 365 / days, 2.0, 12.0)), color="0.45",
+                      alpha=0.6, linewidths=0, zorder=2, label="daily temperature θ")  # fmt: skip
+    modes = {"both": (True, False), True: (True,), False: (False,)}[bias_correction]
+    lines = []
+    for i, b in enumerate(bs):
+        colour = S.SERIES[i % len(S.SERIES)]
+        for corrected in modes:
+            v = ewa(theta, b, bias_correction=corrected)
+            label = f"β={b:g} (~{ewa_window(b):.0f} days)"
+            if len(modes) == 2:
+                label += "" if corrected else ", no bias correction"
+            ln = ax.plot(t, v, color=colour, linewidth=1.8 if corrected else 1.4,
+                         linestyle="-" if corrected else "--", zorder=3, label=label)[0]  # fmt: skip
+            lines.append((ln, v))
+    lo = min(float(theta.min()), *(float(v.min()) for _, v in lines))
+    hi = max(float(theta.max()), *(float(v.max()) for _, v in lines))
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.set_xlim(0, days + 1)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.legend(loc="upper left", fontsize=fs["legend"], framealpha=0.85)
+    stamp = S.step_text(ax, size)
+    if title is None:
+        note = {"both": "solid: bias-corrected, dashed: uncorrected",
+                True: "bias-corrected", False: "no bias correction"}[bias_correction]  # fmt: skip
+        title = (
+            rf"Exponentially weighted averages $v_t = \beta v_{{t-1}} + (1-\beta)\theta_t$ ({note})"
+        )
+    fig.suptitle(str(title), fontsize=fs["title"])
+    pts = np.column_stack([t, theta])
+    dynamic = [dots, stamp] + [ln for ln, _ in lines]
+
+    def update(i):
+        f = int(frames[i]) + 1
+        dots.set_offsets(pts[:f])
+        for ln, v in lines:
+            ln.set_data(t[:f], v[:f])
+        stamp.set_text(f"day {f}")
+        return dynamic
+
+    return _finish(fig, update, len(frames), path, animate=animate, fps=fps, dpi=dpi,
+                   progress=progress)  # fmt: skip
+
+
+def schedule_figure(schedules, out, *, lr0=0.2, epochs=30, size=(960, 540), dpi=100, title=None):
+    """Learning rate against (1-based) epoch for each schedule.
+
+    ``schedules``: dict label -> :class:`~landscape.schedules.Schedule`; each
+    is evaluated with ``Schedule.by_epoch(range(1, epochs + 1), lr0)`` (the
+    rate of each epoch's first update).  The legend gives each schedule's
+    parameters.  Static figure (``.gif``: one frame, ``.mp4``: a 1-second still).
+    """
+    from ..optim.schedules import Schedule
+
+    path, _ = W.check_out(out)
+    if not isinstance(schedules, dict) or not schedules:
+        raise ValueError(
+            f"schedules must be a non-empty dict label -> Schedule, got {type(schedules).__name__}"
+        )
+    for label, sched in schedules.items():
+        if not isinstance(sched, Schedule):
+            raise ValueError(f"schedules[{label!r}] must be a landscape Schedule, got {sched!r}")
+    lr0 = V.positive("lr0", lr0)
+    epochs = V.integer("epochs", epochs, minimum=1)
+    size = S.check_size(size)
+    fs = S.font_sizes(size)
+    e = np.arange(1, epochs + 1, dtype=np.float64)
+
+    fig = S.new_figure(size, dpi)
+    ax = fig.add_subplot()
+    _axes_style(ax, fs, "epoch", "learning rate α")
+    top = 0.0
+    for i, (label, sched) in enumerate(schedules.items()):
+        lr = np.asarray(sched.by_epoch(e, lr0), dtype=np.float64)
+        top = max(top, float(np.nanmax(lr)))
+        text = sched.label if str(label) in (sched.label, sched.name) else f"{label}: {sched.label}"
+        # the rate of an epoch holds for the whole epoch: a staircase from its start
+        ax.plot(np.append(e, epochs + 1), np.append(lr, lr[-1]), color=S.SERIES[i % len(S.SERIES)],
+                linewidth=1.6, drawstyle="steps-post", label=text)  # fmt: skip
+        ax.plot(e, lr, color=S.SERIES[i % len(S.SERIES)], marker="o", markersize=3,
+                linestyle="none")  # fmt: skip
+    ax.set_xlim(0.5, epochs + 1.5)
+    ax.set_ylim(0, 1.05 * top if top > 0 else 1.0)
+    ax.legend(loc="upper right", fontsize=fs["legend"], framealpha=0.85)
+    if title is None:
+        title = f"Learning-rate schedules (α₀ = {lr0:g})"
+    fig.suptitle(str(title), fontsize=fs["title"])
+    return W.save_figure(fig, path, dpi=dpi)

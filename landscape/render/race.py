@@ -1,0 +1,202 @@
+"""``race``: selected trajectories of every optimizer racing over the contour map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as V
+from . import _maps as M
+from . import _style as S
+from . import _writers as W
+
+__all__ = ["race"]
+
+
+def check_surface(surface, result):
+    """``surface`` (None: ``result.surface``) must be a Surface of the result's dimension."""
+    from ..surfaces import Surface
+
+    if surface is None:
+        surface = getattr(result, "surface", None)
+        if surface is None:
+            raise ValueError("surface must be a landscape.surfaces.Surface (the result has none)")
+    if not isinstance(surface, Surface):
+        raise ValueError(f"surface must be a landscape.surfaces.Surface, got {surface!r}")
+    d = result.positions.shape[-1] if result.positions.ndim == 4 else result.final.shape[-1]
+    if surface.dim != d:
+        raise ValueError(f"surface has dimension {surface.dim} but the result has {d}")
+    return surface
+
+
+def race(
+    result,
+    surface,
+    out,
+    *,
+    trajectories=(0,),
+    trail=40,
+    levels=30,
+    log_loss=None,
+    show_critical=True,
+    size=(960, 540),
+    fps=20,
+    dpi=100,
+    title=None,
+    max_frames=None,
+    progress=False,
+):
+    """Animate trajectories of every optimizer on the contour map, with a loss panel.
+
+    Left: filled contours of ``surface`` (log-spaced when its values span
+    decades), its known minima (star), saddles (X) and maxima (triangle), and
+    for each optimizer and each index in ``trajectories`` a marker with a
+    fading trail of the last ``trail`` recorded frames.  Right: the loss of
+    the same trajectories against the step, revealed up to a moving cursor.
+    A diverged trajectory's marker turns into an X at its divergence step.
+
+    Parameters
+    ----------
+    result : Result
+        With recorded frames (``record_every > 0``).
+    surface : Surface or None
+        The surface the result was run on (None: ``result.surface`` where the
+        Result carries one).  For d > 2 the map shows the first
+        two coordinates and the 2-D slice through the other coordinates of the
+        first shown trajectory's start.
+    out : path
+        ``.gif``, ``.mp4`` or ``.png`` (the last frame).
+    trajectories : sequence of int
+        Indices among the recorded trajectories.
+    trail : int
+        Trail length in recorded frames (0: no trail).
+    levels : int
+        Number of contour levels.
+    log_loss : None, True or False
+        Loss axis: None = log if positive losses span more than 2 decades,
+        symlog if they can be negative and span decades; True = log (symlog
+        with negative losses); False = linear.
+    show_critical : bool
+        Mark the surface's known critical points.
+    size, dpi : (int, int), float
+        Frame size in pixels and pixels per inch (font scale).
+    fps : float
+        Frames per second.
+    title : str or None
+        None: the surface's label.
+    max_frames : int or None
+        Keep at most this many frames, evenly spread (first and last kept).
+    progress : bool
+        tqdm bar over the frames.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path, _ = W.check_out(out)
+    n_frames = S.check_frames(result)
+    surface = check_surface(surface, result)
+    traj = S.check_trajectories(trajectories, result.positions.shape[1])
+    trail = V.integer("trail", trail, minimum=0)
+    levels = V.integer("levels", levels, minimum=2)
+    S.check_choice_bool("log_loss", log_loss)
+    size = S.check_size(size)
+    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
+    fs = S.font_sizes(size)
+    cols = S.colours(result)
+    steps = np.asarray(result.frame_steps, dtype=np.int64)
+
+    # data of the shown trajectories: positions (first two coords) and losses
+    items = []
+    for k in range(result.n_optimizers):
+        for j in traj:
+            pos = np.asarray(result.positions[k, j], dtype=np.float64)
+            with np.errstate(all="ignore"):
+                loss = np.asarray(surface.value(pos), dtype=np.float64)
+            loss = np.where(np.isfinite(loss), loss, np.nan)
+            items.append((k, j, pos[:, :2].copy(), loss, int(result.diverged[k, j])))
+
+    fig = S.new_figure(size, dpi)
+    gs = fig.add_gridspec(1, 2, width_ratios=(1.45, 1.0))
+    ax_map = fig.add_subplot(gs[0])
+    ax_loss = fig.add_subplot(gs[1])
+
+    anchor = M.anchor_of(surface, result.x0[traj[0]])
+    field = M.surface_field(surface, anchor)
+    crit = M.draw_map(ax_map, surface, field, levels=levels, show_critical=show_critical,
+                      fontsize=fs["label"])  # fmt: skip
+    legends = []
+    if crit:
+        legends.append(
+            ax_map.legend(handles=crit, loc="lower right", fontsize=fs["legend"], framealpha=0.8)
+        )
+    stamp = S.step_text(ax_map, size, loc=(0.01, 0.99), ha="left")
+
+    # loss panel: faint full curves (static), revealed curves + cursor (dynamic)
+    all_loss = S.scale_values(np.concatenate([it[3] for it in items]), [it[3][0] for it in items])
+    scale = S.loss_scale(all_loss, log_loss)
+    S.apply_scale(ax_loss, scale, all_loss)
+    ax_loss.set_xlim(steps[0], steps[-1] if steps[-1] > steps[0] else steps[0] + 1)
+    ax_loss.set_xlabel("step", fontsize=fs["label"], labelpad=1)
+    ax_loss.set_ylabel("loss", fontsize=fs["label"], labelpad=1)
+    ax_loss.tick_params(labelsize=fs["tick"], pad=1)
+    ax_loss.grid(True, which="major", alpha=0.3, linewidth=0.5)
+    cursor = ax_loss.axvline(steps[0], color="0.3", linewidth=0.8, zorder=3)
+
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    artists = []
+    for k, _j, _pos, loss, _dv in items:
+        c = cols[k]
+        ax_loss.plot(steps, loss, color=c, alpha=0.25, linewidth=1.0)
+        tr = LineCollection([], linewidths=2.0, zorder=5, capstyle="round")
+        ax_map.add_collection(tr)
+        head = ax_map.plot([], [], "o", color=c, markeredgecolor="k", markeredgewidth=0.8,
+                           markersize=7, zorder=6)[0]  # fmt: skip
+        seen = ax_loss.plot([], [], color=c, linewidth=1.6, zorder=4)[0]
+        dot = ax_loss.plot([], [], "o", color=c, markeredgecolor="k", markeredgewidth=0.6,
+                           markersize=5, zorder=5)[0]  # fmt: skip
+        artists.append((tr, head, seen, dot, S.rgba_of(c)))
+    handles = []
+    for k in range(result.n_optimizers):
+        label = S.opt_label(result, k)
+        gone = [dv for kk, _j, _p, _l, dv in items if kk == k and dv >= 0]
+        if gone:
+            label += f" (diverged at step {min(gone)})"
+        handles.append(Line2D([], [], color=cols[k], marker="o", markeredgecolor="k", label=label))
+    legends.append(
+        ax_loss.legend(handles=handles, loc="upper right", fontsize=fs["legend"], framealpha=0.85)
+    )
+    auto = S.surface_label(result, surface) + M.slice_note(surface, anchor)
+    fig.suptitle(auto if title is None else str(title), fontsize=fs["title"])
+
+    dynamic = [cursor, stamp]
+    for tr, head, seen, dot, _ in artists:
+        dynamic += [seen, dot, tr, head]
+    dynamic += legends  # drawn last: nothing moves over the legends
+
+    def update(i):
+        f = int(frames[i])
+        s = steps[f]
+        for (_k, _j, pos, loss, dv), (tr, head, seen, dot, rgba) in zip(
+            items, artists, strict=True
+        ):
+            head.set_data(pos[f : f + 1, 0], pos[f : f + 1, 1])
+            head.set_marker("X" if 0 <= dv <= s else "o")
+            f0 = max(0, f - trail)
+            seg_pts = pos[f0 : f + 1]
+            if trail and len(seg_pts) > 1:
+                segs = np.stack([seg_pts[:-1], seg_pts[1:]], axis=1)
+                rgba_rows = np.repeat(rgba[None, :], len(segs), axis=0)
+                rgba_rows[:, 3] = np.linspace(0.05, 1.0, len(segs)) ** 1.5
+                tr.set_segments(segs)
+                tr.set_color(rgba_rows)
+            else:
+                tr.set_segments([])
+            seen.set_data(steps[: f + 1], loss[: f + 1])
+            dot.set_data(steps[f : f + 1], loss[f : f + 1])
+        cursor.set_xdata([s, s])
+        stamp.set_text(f"step {s}")
+        return dynamic
+
+    return W.save_animation(fig, update, len(frames), path, fps=fps, dpi=dpi, progress=progress)
