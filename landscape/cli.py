@@ -101,8 +101,9 @@ def _cmd_render(args) -> int:
     opts = _run_options(args)
     recipe = recipes.load(recipes.find(args.recipe))
     if opts["fmt"] is not None and not recipe.animated and opts["fmt"] != "png":
-        raise ValueError(f"{args.recipe}: draws a still figure; --format must be png, "
-                         f"got {opts['fmt']!r}")
+        raise ValueError(
+            f"{args.recipe}: draws a still figure; --format must be png, got {opts['fmt']!r}"
+        )
     t0 = time.perf_counter()
     out = recipe.run(args.output, **opts)
     print(f"{out}  {time.perf_counter() - t0:.1f} s")
@@ -118,8 +119,9 @@ def _cmd_gallery(args) -> int:
     if args.only:
         for name in args.only:
             if name not in by_name:
-                raise ValueError(f"--only {name!r} is not a gallery recipe; "
-                                 f"choose from {', '.join(by_name)}")
+                raise ValueError(
+                    f"--only {name!r} is not a gallery recipe; choose from {', '.join(by_name)}"
+                )
         paths = [by_name[n] for n in dict.fromkeys(args.only)]
     chosen = [recipes.load(p) for p in paths]  # validate every recipe before rendering any
     out_dir = args.output if args.output is not None else recipes.DEFAULT_OUT_DIR
@@ -140,14 +142,22 @@ def _cmd_gallery(args) -> int:
 
 
 def _add_run_arguments(s) -> None:
-    s.add_argument("--backend", default="cpu", metavar="{cpu,cuda,auto}",
-                   help="simulation backend (default cpu)")
-    s.add_argument("--format", default=None, metavar="{gif,mp4,png}",
-                   help="output format (png: the last frame); default: the recipe's output")
-    s.add_argument("--scale", default="1.0", metavar="S",
-                   help="multiply the picture size by S (default 1)")
-    s.add_argument("--max-frames", default=None, metavar="N",
-                   help="at most N animation frames")
+    s.add_argument(
+        "--backend",
+        default="cpu",
+        metavar="{cpu,cuda,auto}",
+        help="simulation backend (default cpu)",
+    )
+    s.add_argument(
+        "--format",
+        default=None,
+        metavar="{gif,mp4,png}",
+        help="output format (png: the last frame); default: the recipe's output",
+    )
+    s.add_argument(
+        "--scale", default="1.0", metavar="S", help="multiply the picture size by S (default 1)"
+    )
+    s.add_argument("--max-frames", default=None, metavar="N", help="at most N animation frames")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
@@ -192,17 +202,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("render", help="simulate and render one recipe (animations/*.toml)")
     s.add_argument("recipe", help="a recipe file, or the name of a gallery recipe")
-    s.add_argument("-o", "--output", default=None, metavar="OUT",
-                   help="output file (its suffix picks the format) or directory "
-                        "(default: gallery/<the recipe's output>)")
+    s.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="OUT",
+        help="output file (its suffix picks the format) or directory "
+        "(default: gallery/<the recipe's output>)",
+    )
     _add_run_arguments(s)
     s.set_defaults(func=_cmd_render)
 
     s = sub.add_parser("gallery", help="render every gallery recipe (animations/*.toml)")
-    s.add_argument("-o", "--output", default=None, metavar="DIR",
-                   help="output directory (default: gallery/)")
-    s.add_argument("--only", nargs="+", default=None, metavar="NAME",
-                   help="render only these recipes (names as in `landscape list`)")
+    s.add_argument(
+        "-o", "--output", default=None, metavar="DIR", help="output directory (default: gallery/)"
+    )
+    s.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="render only these recipes (names as in `landscape list`)",
+    )
     _add_run_arguments(s)
     s.set_defaults(func=_cmd_gallery)
     return p

@@ -165,7 +165,7 @@ class _Ctx:
             if (msg.startswith(p + " ") or msg.startswith(p + "[")) and len(p) > len(best):
                 best = p
         if best:
-            return RecipeError(f"{self.file}: {keypath((*path, best))}{msg[len(best):]}")
+            return RecipeError(f"{self.file}: {keypath((*path, best))}{msg[len(best) :]}")
         where = keypath(path)
         return RecipeError(f"{self.file}: {where + ': ' if where else ''}{msg}")
 
@@ -195,8 +195,14 @@ def _table(ctx, path, value, what="a table") -> dict:
 
 
 def _tname(v) -> str:
-    return {dict: "table", list: "array", str: "string", bool: "boolean", int: "integer",
-            float: "float"}.get(type(v), type(v).__name__)
+    return {
+        dict: "table",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "float",
+    }.get(type(v), type(v).__name__)
 
 
 def _string(ctx, path, value) -> str:
@@ -241,8 +247,11 @@ def _signature(fn):
     """(all parameter names, required parameter names) of a constructor."""
     params = inspect.signature(fn).parameters.values()
     names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    required = [p.name for p in params if p.default is p.empty
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [
+        p.name
+        for p in params
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     return names, required
 
 
@@ -382,9 +391,10 @@ def _events_of(ctx, path, raw, dim):
         _unknown(ctx, p, params, ["kind", *names], what=f"argument of events.{kind}")
         ev = _call(ctx, p, fn, params)
         if kind != "loss_below" and ev.center.shape[0] != dim:
-            raise ctx.error((*p, "center"),
-                            f"must have length {dim} (the surface dimension), got length "
-                            f"{ev.center.shape[0]}")
+            raise ctx.error(
+                (*p, "center"),
+                f"must have length {dim} (the surface dimension), got length {ev.center.shape[0]}",
+            )
         out[name] = ev
     return out
 
@@ -399,8 +409,9 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     _require(ctx, path, t, "steps")
     k = lambda key: (*path, key)  # noqa: E731
     opts = {"steps": ctx.check(V.integer, k("steps"), t["steps"], minimum=1)}
-    opts["record_every"] = ctx.check(V.integer, k("record_every"),
-                                     t.get("record_every", default_every), minimum=0)
+    opts["record_every"] = ctx.check(
+        V.integer, k("record_every"), t.get("record_every", default_every), minimum=0
+    )
     if "record" in t:
         opts["record"] = ctx.check(V.integer, k("record"), t["record"], minimum=1)
     opts["dtype"] = _choice(ctx, k("dtype"), t.get("dtype", "float64"), _DTYPES)
@@ -418,8 +429,11 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
 # renderers: the keys each accepts in [render]
 # ---------------------------------------------------------------------------
 def _v_size(ctx, path, v, rec):
-    if (not isinstance(v, list) or len(v) != 2
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in v)):
+    if (
+        not isinstance(v, list)
+        or len(v) != 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    ):
         raise ctx.error(path, f"must be [width, height] in pixels (integers), got {v!r}")
     if min(v) < _MIN_PIXELS or max(v) > 7680:
         raise ctx.error(path, f"must be between {_MIN_PIXELS} and 7680 pixels, got {v!r}")
@@ -455,6 +469,7 @@ def _v_list(item, *, min_len=1):
         if not isinstance(v, list) or len(v) < min_len:
             raise ctx.error(path, f"must be an array of at least {min_len} value(s), got {v!r}")
         return tuple(item(ctx, (*path, i), x, rec) for i, x in enumerate(v))
+
     return check
 
 
@@ -480,7 +495,7 @@ def _v_event(ctx, path, v, rec):
 def _v_bias(ctx, path, v, rec):
     if isinstance(v, bool) or v == "both":
         return v
-    raise ctx.error(path, f"must be true, false or \"both\", got {v!r}")
+    raise ctx.error(path, f'must be true, false or "both", got {v!r}')
 
 
 def _v_levels(ctx, path, v, rec):
@@ -488,50 +503,122 @@ def _v_levels(ctx, path, v, rec):
 
 
 _ANIM = {"fps": _v_int(1), "max_frames": _v_int(1)}
-_COMMON = {"size": _v_size, "dpi": _v_int(10)}
+_COMMON = {"size": _v_size, "dpi": _v_positive}
 
 
 @dataclass(frozen=True)
 class _Renderer:
-    function: str          # name in landscape.render
-    simulates: bool        # needs surface/optimizers/starts/simulate
+    function: str  # name in landscape.render
+    simulates: bool  # needs surface/optimizers/starts/simulate
     animated: bool | None  # True, False, or None: the ``animate`` key decides
-    keys: dict             # key -> validator(ctx, path, value, context)
+    keys: dict  # key -> validator(ctx, path, value, context)
     needs_2d: bool = False
     required: tuple = ()
 
 
 #: ``render.kind`` -> the renderer and the ``[render]`` keys it takes.
 RENDERERS = {
-    "race": _Renderer("race", True, True, {
-        **_COMMON, **_ANIM, "trajectories": _v_list(_v_trajectory), "trail": _v_int(0),
-        "levels": _v_levels, "log_loss": _v_bool, "show_critical": _v_bool,
-    }, needs_2d=True),
-    "swarm": _Renderer("swarm", True, True, {
-        **_COMMON, **_ANIM, "layout": _v_choice("panels", "overlay"),
-        "max_points": _v_int(1), "event": _v_event, "levels": _v_levels,
-    }, needs_2d=True),
-    "surface3d": _Renderer("surface3d", True, True, {
-        **_COMMON, **_ANIM, "trajectories": _v_list(_v_trajectory), "elev": _v_real,
-        "azim": _v_real, "rotate": _v_bool,
-    }, needs_2d=True),
-    "loss_curves": _Renderer("loss_curves", True, None, {
-        **_COMMON, **_ANIM, "quantiles": _v_list(_v_quantile), "log": _v_bool,
-        "animate": _v_bool,
-    }),
-    "minibatch": _Renderer("minibatch_curves", True, None, {
-        **_COMMON, **_ANIM, "smooth_beta": _v_beta, "animate": _v_bool,
-    }),
-    "survival": _Renderer("survival_curves", True, False, {
-        **_COMMON, "event": _v_event, "log_x": _v_bool,
-    }, required=("event",)),
-    "ewa": _Renderer("ewa_figure", False, None, {
-        **_COMMON, **_ANIM, "betas": _v_list(_v_beta), "bias_correction": _v_bias,
-        "days": _v_int(1), "seed": _v_int(0), "animate": _v_bool,
-    }),
-    "schedules": _Renderer("schedule_figure", False, False, {
-        **_COMMON, "lr0": _v_positive, "epochs": _v_int(1),
-    }),
+    "race": _Renderer(
+        "race",
+        True,
+        True,
+        {
+            **_COMMON,
+            **_ANIM,
+            "trajectories": _v_list(_v_trajectory),
+            "trail": _v_int(0),
+            "levels": _v_levels,
+            "log_loss": _v_bool,
+            "show_critical": _v_bool,
+        },
+        needs_2d=True,
+    ),
+    "swarm": _Renderer(
+        "swarm",
+        True,
+        True,
+        {
+            **_COMMON,
+            **_ANIM,
+            "layout": _v_choice("panels", "overlay"),
+            "max_points": _v_int(1),
+            "event": _v_event,
+            "levels": _v_levels,
+        },
+        needs_2d=True,
+    ),
+    "surface3d": _Renderer(
+        "surface3d",
+        True,
+        True,
+        {
+            **_COMMON,
+            **_ANIM,
+            "trajectories": _v_list(_v_trajectory),
+            "elev": _v_real,
+            "azim": _v_real,
+            "rotate": _v_bool,
+        },
+        needs_2d=True,
+    ),
+    "loss_curves": _Renderer(
+        "loss_curves",
+        True,
+        None,
+        {
+            **_COMMON,
+            **_ANIM,
+            "quantiles": _v_list(_v_quantile),
+            "log": _v_bool,
+            "animate": _v_bool,
+        },
+    ),
+    "minibatch": _Renderer(
+        "minibatch_curves",
+        True,
+        None,
+        {
+            **_COMMON,
+            **_ANIM,
+            "smooth_beta": _v_beta,
+            "animate": _v_bool,
+        },
+    ),
+    "survival": _Renderer(
+        "survival_curves",
+        True,
+        False,
+        {
+            **_COMMON,
+            "event": _v_event,
+            "log_x": _v_bool,
+        },
+        required=("event",),
+    ),
+    "ewa": _Renderer(
+        "ewa_figure",
+        False,
+        None,
+        {
+            **_COMMON,
+            **_ANIM,
+            "betas": _v_list(_v_beta),
+            "bias_correction": _v_bias,
+            "days": _v_int(1),
+            "seed": _v_int(0),
+            "animate": _v_bool,
+        },
+    ),
+    "schedules": _Renderer(
+        "schedule_figure",
+        False,
+        False,
+        {
+            **_COMMON,
+            "lr0": _v_positive,
+            "epochs": _v_int(1),
+        },
+    ),
 }
 
 
@@ -553,8 +640,17 @@ def _render(ctx, raw, context):
 # ---------------------------------------------------------------------------
 # the recipe
 # ---------------------------------------------------------------------------
-_TOP = ["title", "lesson", "output", "surface", "optimizers", "starts", "simulate", "render",
-        "schedules"]
+_TOP = [
+    "title",
+    "lesson",
+    "output",
+    "surface",
+    "optimizers",
+    "starts",
+    "simulate",
+    "render",
+    "schedules",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -595,7 +691,9 @@ class Recipe:
         from .engine import simulate
 
         if not self.simulates:
-            raise RecipeError(f"{_display(self.path)}: render.kind = {self.kind!r} simulates nothing")
+            raise RecipeError(
+                f"{_display(self.path)}: render.kind = {self.kind!r} simulates nothing"
+            )
         _check_backend(backend)
         opts = dict(self.simulate_options)
         base_noise = opts.pop("noise")
@@ -606,8 +704,14 @@ class Recipe:
             groups.setdefault(key, (nz, []))[1].append(label)
         parts = []
         for nz, labels in groups.values():
-            res = simulate(self.surface, {lb: self.optimizers[lb] for lb in labels}, self.x0,
-                           noise=nz, backend=backend, **opts)
+            res = simulate(
+                self.surface,
+                {lb: self.optimizers[lb] for lb in labels},
+                self.x0,
+                noise=nz,
+                backend=backend,
+                **opts,
+            )
             parts.append((nz, res))
         if len(parts) == 1:
             return parts[0][1]
@@ -637,8 +741,16 @@ class Recipe:
         _check_suffix(self, target.suffix)
         return target
 
-    def run(self, out=None, *, backend: str = "cpu", fmt=None, scale: float = 1.0,
-            max_frames: int | None = None, progress: bool = False):
+    def run(
+        self,
+        out=None,
+        *,
+        backend: str = "cpu",
+        fmt=None,
+        scale: float = 1.0,
+        max_frames: int | None = None,
+        progress: bool = False,
+    ):
         """Simulate (when the renderer needs it), then render; returns the output path.
 
         Parameters
@@ -651,7 +763,7 @@ class Recipe:
         fmt : {"gif", "mp4", "png"}, optional
             Output format (replaces the suffix of ``output``).
         scale : float
-            Multiplies the size (and the dpi, so the picture keeps its layout).
+            Multiplies the size in pixels (at least 16 a side).
         max_frames : int, optional
             At most this many animation frames (on top of the recipe's own limit).
         progress : bool
@@ -763,9 +875,7 @@ def _fmt(fmt) -> str:
     f = f if f.startswith(".") else "." + f
     allowed = _formats()
     if f not in allowed:
-        raise RecipeError(
-            f"format must be one of {', '.join(a[1:] for a in allowed)}, got {fmt!r}"
-        )
+        raise RecipeError(f"format must be one of {', '.join(a[1:] for a in allowed)}, got {fmt!r}")
     return f
 
 
@@ -780,15 +890,16 @@ def _check_suffix(recipe, suffix) -> None:
 
 
 def _scaled(recipe, scale):
+    """The recipe's size times ``scale`` (at least 16 pixels a side) and its dpi.
+
+    Only the size changes: the renderers pick font sizes and line widths
+    from the size in pixels at the given dpi.
+    """
     w, h = recipe.render_options.get("size", _DEFAULT_SIZE)
     dpi = recipe.render_options.get("dpi", _DEFAULT_DPI)
     if scale == 1.0:
         return (w, h), dpi
-
-    def even(x):
-        return max(_MIN_PIXELS, 2 * int(round(x * scale / 2.0)))
-
-    return (even(w), even(h)), max(1, int(round(dpi * scale)))
+    return (max(_MIN_PIXELS, int(round(w * scale))), max(_MIN_PIXELS, int(round(h * scale)))), dpi
 
 
 class _stage:
@@ -801,8 +912,13 @@ class _stage:
         if self.enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=1, desc=self.desc, leave=False, file=sys.stderr,
-                            bar_format="{desc} ... {elapsed}")
+            self.bar = tqdm(
+                total=1,
+                desc=self.desc,
+                leave=False,
+                file=sys.stderr,
+                bar_format="{desc} ... {elapsed}",
+            )
         return self
 
     def __exit__(self, *exc):
@@ -838,7 +954,9 @@ def load(path) -> Recipe:
     for key in ("title", "lesson"):
         _require(ctx, (), data, key)
         _nonempty_string(ctx, (key,), data[key])
-    _require(ctx, (), data, "render", f" (a [render] table with kind = one of {', '.join(RENDERERS)})")
+    _require(
+        ctx, (), data, "render", f" (a [render] table with kind = one of {', '.join(RENDERERS)})"
+    )
     rtab = _table(ctx, ("render",), data["render"])
     _require(ctx, ("render",), rtab, "kind", f" (one of {', '.join(RENDERERS)})")
     kind = _choice(ctx, ("render", "kind"), rtab["kind"], RENDERERS)
@@ -853,26 +971,32 @@ def load(path) -> Recipe:
             raise ctx.error(("schedules",), "is only used by render.kind = 'schedules'")
         surf = _surface(ctx, data["surface"])
         if spec.needs_2d and surf.dim != 2:
-            raise ctx.error(("render", "kind"), f"= {kind!r} draws a 2-D surface, but surface "
-                                                f"{surf.name} has dim = {surf.dim}")
+            raise ctx.error(
+                ("render", "kind"),
+                f"= {kind!r} draws a 2-D surface, but surface {surf.name} has dim = {surf.dim}",
+            )
         opts, noises = _optimizers(ctx, data["optimizers"])
         x0 = _starts(ctx, data["starts"], surf.dim)
-        sim = _simulate(ctx, data["simulate"], surf.dim, len(x0),
-                        0 if kind == "survival" else 1)
+        sim = _simulate(ctx, data["simulate"], surf.dim, len(x0), 0 if kind == "survival" else 1)
         if kind != "survival" and sim["record_every"] == 0:
-            raise ctx.error(("simulate", "record_every"),
-                            f"must be >= 1: render.kind = {kind!r} draws recorded frames")
+            raise ctx.error(
+                ("simulate", "record_every"),
+                f"must be >= 1: render.kind = {kind!r} draws recorded frames",
+            )
         context["events"] = list(sim["events"])
         context["recorded"] = min(len(x0), sim.get("record", len(x0)))
     else:
         for key in ("surface", "optimizers", "starts", "simulate"):
             if key in data:
-                raise ctx.error((key,), f"is not used by render.kind = {kind!r} (it simulates "
-                                        "nothing); remove it")
+                raise ctx.error(
+                    (key,),
+                    f"is not used by render.kind = {kind!r} (it simulates nothing); remove it",
+                )
         if kind == "schedules":
             _require(ctx, (), data, "schedules", " (a table label -> { name = ..., ... })")
-            stab = _table(ctx, ("schedules",), data["schedules"],
-                          "a table label -> { name = ..., ... }")
+            stab = _table(
+                ctx, ("schedules",), data["schedules"], "a table label -> { name = ..., ... }"
+            )
             if not stab:
                 raise ctx.error(("schedules",), "must name at least one schedule")
             scheds = {lb: _schedule(ctx, ("schedules", lb), s) for lb, s in stab.items()}
@@ -894,9 +1018,20 @@ def load(path) -> Recipe:
             still = "" if animated else " (this renderer draws a still figure)"
             raise ctx.error(("output",), f"must end in {', '.join(allowed)}{still}, got {output!r}")
     return Recipe(
-        path=path, name=name, title=data["title"], lesson=data["lesson"], output=output,
-        kind=kind, render_options=ropts, animated=animated, surface=surf, optimizers=opts,
-        optimizer_noise=noises, x0=x0, simulate_options=sim, schedules=scheds,
+        path=path,
+        name=name,
+        title=data["title"],
+        lesson=data["lesson"],
+        output=output,
+        kind=kind,
+        render_options=ropts,
+        animated=animated,
+        surface=surf,
+        optimizers=opts,
+        optimizer_noise=noises,
+        x0=x0,
+        simulate_options=sim,
+        schedules=scheds,
     )
 
 
@@ -909,7 +1044,9 @@ def peek(path) -> dict:
         "title": str(data.get("title", "")),
         "lesson": str(data.get("lesson", "")),
         "output": str(data.get("output", "")),
-        "kind": str(data.get("render", {}).get("kind", "")) if isinstance(data.get("render"), dict) else "",
+        "kind": str(data.get("render", {}).get("kind", ""))
+        if isinstance(data.get("render"), dict)
+        else "",
     }
 
 
@@ -964,5 +1101,3 @@ def find(name_or_path) -> Path:
         f"recipe must be a .toml file or one of the gallery's: {', '.join(names)}; "
         f"got {str(name_or_path)!r}"
     )
-
-

@@ -307,7 +307,7 @@ def test_palette_consistent_by_kind(res):
     p1 = render.palette(["adam", "gd"])
     p2 = render.palette(["momentum", "rmsprop", "Adam lr=1e-2", "adam(lr=0.001, b1=0.9)"])
     assert p1["adam"] == p2["Adam lr=1e-2"] == _style.KIND_COLOURS["adam"]
-    assert p2["adam(lr=0.001, b1=0.9)"] != p2["Adam lr=1e-2"]  # a second adam: a shade
+    assert p2["adam(lr=0.001, b1=0.9)"] != p2["Adam lr=1e-2"]  # a second adam: another colour
     assert render.palette(["sgd"])["sgd"] == p1["gd"]
     assert render.palette(["adamw"])["adamw"] != p1["adam"]
     # a Result: kinds from its config ("gd big" is a gd)

@@ -75,8 +75,9 @@ def palette(names, kinds=None) -> dict:
     safe set, keyed by the kernels' kind order (gd blue, momentum orange,
     heavy_ball purple, nesterov green, rmsprop sky blue, adagrad yellow, adam
     vermillion, adamw black).  The first optimizer of a kind gets the kind's
-    colour; further ones of the same kind get darker/lighter shades of it.
-    Names of no known kind get Paul Tol's muted colours, in order.
+    colour; further ones of the same kind (a learning-rate grid, say), and
+    names of no known kind, get Paul Tol's muted colours, then the colours of
+    kinds absent from the output, so every series stays distinguishable.
     """
     if hasattr(names, "names") and hasattr(names, "config"):
         result = names
@@ -89,16 +90,18 @@ def palette(names, kinds=None) -> dict:
     kinds = list(kinds)
     if len(kinds) != len(names):
         raise ValueError(f"kinds must have one entry per name ({len(names)}), got {len(kinds)}")
-    out, seen, extra = {}, {}, 0
+    # first of a kind: the kind's colour; repeats of a kind and unknown names:
+    # Tol's colours, then those of kinds absent here, so every series stays distinct
+    present = {_ALIASES.get(k, k) for k in kinds}
+    spare = list(EXTRA_COLOURS) + [c for k, c in KIND_COLOURS.items() if k not in present]
+    out, seen = {}, set()
     for name, kind in zip(names, kinds, strict=True):
         kind = _ALIASES.get(kind, kind)
-        if kind in KIND_COLOURS:
-            count = seen.get(kind, 0)
-            seen[kind] = count + 1
-            colour = _shade(KIND_COLOURS[kind], _SHADES[count % len(_SHADES)])
+        if kind in KIND_COLOURS and kind not in seen:
+            seen.add(kind)
+            colour = KIND_COLOURS[kind]
         else:
-            colour = EXTRA_COLOURS[extra % len(EXTRA_COLOURS)]
-            extra += 1
+            colour = spare.pop(0) if spare else _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
         out[name] = colour
     return out
 

@@ -1,0 +1,331 @@
+"""Recipes (landscape.recipes): the bundled gallery loads and renders; errors name file + key.
+
+Compile budget: one float64 kernel per surface family of the gallery
+(quadratic, rosenbrock, beale, himmelblau, plateau, strict_saddle), shared
+with tests/test_cli.py when both run in one process.  Renders are tiny
+(scale 0.2, at most 4 frames).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+import landscape as ls
+from landscape import recipes
+
+GALLERY = recipes.gallery_paths()
+SCALE, MAX_FRAMES = 0.2, 4
+
+BASE = """\
+title = "A tiny race"
+lesson = "Momentum is smoother."
+output = "tiny.gif"
+
+[surface]
+name = "elongated_bowl"
+kappa = 10.0
+
+[optimizers.gd]
+kind = "gd"
+lr = 0.05
+
+[optimizers."momentum β=0.9"]
+kind = "momentum"
+lr = 0.05
+beta = 0.9
+
+[starts]
+kind = "point"
+x = [-2.0, 1.0]
+
+[simulate]
+steps = 20
+record_every = 1
+
+[render]
+kind = "race"
+size = [160, 90]
+fps = 10
+"""
+
+
+def write(tmp_path, text, name="recipe.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path, text, name="recipe.toml") -> str:
+    path = write(tmp_path, text, name)
+    with pytest.raises(recipes.RecipeError) as info:
+        recipes.load(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(path)) or msg.startswith(name), msg
+    return msg
+
+
+def frames_of(path) -> tuple[int, tuple[int, int]]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return getattr(im, "n_frames", 1), im.size
+
+
+# --------------------------------------------------------------------------
+# the bundled gallery
+# --------------------------------------------------------------------------
+def test_gallery_is_found_and_covers_the_course():
+    names = {p.stem for p in GALLERY}
+    assert len(names) >= 12
+    kinds = {recipes.load(p).kind for p in GALLERY}
+    assert kinds == set(recipes.RENDERERS)  # every renderer is shown at least once
+    assert recipes.find("momentum_bowl") == recipes.gallery_dir() / "momentum_bowl.toml"
+
+
+def test_gallery_dir_can_be_overridden(tmp_path, monkeypatch):
+    write(tmp_path, BASE, "only.toml")
+    monkeypatch.setenv("LANDSCAPE_ANIMATIONS", str(tmp_path))
+    assert [p.name for p in recipes.gallery_paths()] == ["only.toml"]
+    monkeypatch.setenv("LANDSCAPE_ANIMATIONS", str(tmp_path / "missing"))
+    with pytest.raises(recipes.RecipeError, match="LANDSCAPE_ANIMATIONS"):
+        recipes.gallery_paths()
+
+
+@pytest.mark.parametrize("path", GALLERY, ids=[p.stem for p in GALLERY])
+def test_bundled_recipe_renders_tiny(path, tmp_path):
+    rec = recipes.load(path)
+    assert rec.title.strip() and rec.lesson.strip() and "\n" not in rec.lesson
+    out = rec.run(tmp_path, scale=SCALE, max_frames=MAX_FRAMES)
+    assert out == tmp_path / rec.output and out.exists()
+    w, h = rec.render_options.get("size", (960, 540))
+    n, size = frames_of(out)
+    assert size == (round(w * SCALE), round(h * SCALE))
+    if rec.animated and out.suffix == ".gif":
+        assert n == MAX_FRAMES
+    else:
+        assert out.suffix == ".png" and n == 1
+
+
+def test_renderer_options_match_landscape_render():
+    """Every [render] key a recipe accepts is a keyword of the renderer it calls."""
+    from landscape import render
+
+    for kind, spec in recipes.RENDERERS.items():
+        params = inspect.signature(getattr(render, spec.function)).parameters
+        for key in spec.keys:
+            assert key in params, (kind, key)
+        if spec.animated is not False:
+            assert {"max_frames", "progress", "fps"} <= set(params), kind
+    assert tuple(render.FORMATS) == (".gif", ".mp4", ".png")
+
+
+# --------------------------------------------------------------------------
+# running: formats, scale, backends, noise per optimizer
+# --------------------------------------------------------------------------
+def test_run_formats_and_paths(tmp_path):
+    rec = recipes.load(write(tmp_path, BASE))
+    assert rec.out_path() == recipes.Path("gallery") / "tiny.gif"
+    assert rec.out_path(tmp_path, fmt="png") == tmp_path / "tiny.png"
+    assert rec.out_path(tmp_path / "x.mp4") == tmp_path / "x.mp4"
+    with pytest.raises(recipes.RecipeError, match="disagrees"):
+        rec.out_path(tmp_path / "x.gif", fmt="mp4")
+    with pytest.raises(recipes.RecipeError, match="format must be one of gif, mp4, png"):
+        rec.out_path(tmp_path, fmt="avi")
+    with pytest.raises(recipes.RecipeError, match="output format must be one of"):
+        rec.out_path(tmp_path / "x.jpg")
+    out = rec.run(tmp_path / "last.png", max_frames=3)
+    assert frames_of(out) == (1, (160, 90))
+    with pytest.raises(recipes.RecipeError, match="scale must be > 0"):
+        rec.run(tmp_path, scale=0)
+
+
+def test_still_figures_only_write_png(tmp_path):
+    rec = recipes.load(recipes.find("lr_decay_schedules"))
+    assert not rec.animated and rec.output.endswith(".png")
+    with pytest.raises(recipes.RecipeError, match="still figure"):
+        rec.out_path(tmp_path, fmt="gif")
+
+
+def test_cuda_backend_is_a_clear_error(tmp_path):
+    rec = recipes.load(write(tmp_path, BASE))
+    with pytest.raises(recipes.RecipeError, match="CUDA backend is not available yet"):
+        rec.run(tmp_path, backend="cuda")
+    with pytest.raises(recipes.RecipeError, match="backend must be one of"):
+        rec.simulate(backend="tpu")
+
+
+def test_noise_per_optimizer_joins_separate_launches(tmp_path):
+    text = BASE.replace(
+        'kind = "gd"\nlr = 0.05', 'kind = "gd"\nlr = 0.05\nnoise = { sigma = 2.0, batch_size = 4 }'
+    )
+    text = text.replace(
+        "record_every = 1",
+        "record_every = 1\nnoise = { sigma = 2.0 }\n"
+        'events = { near = { kind = "enter_ball", center = [0, 0], radius = 0.5 } }',
+    )
+    rec = recipes.load(write(tmp_path, text))
+    res = rec.simulate()
+    assert res.names == ["gd", "momentum β=0.9"]
+    surf, x0 = rec.surface, rec.x0
+    kw = dict(steps=20, record_every=1, seed=0, events=rec.simulate_options["events"])
+    a = ls.simulate(surf, {"gd": rec.optimizers["gd"]}, x0, noise=ls.noise.gaussian(2.0, 4), **kw)
+    b = ls.simulate(
+        surf, {"m": rec.optimizers["momentum β=0.9"]}, x0, noise=ls.noise.gaussian(2.0), **kw
+    )
+    np.testing.assert_array_equal(res.positions[0], a.positions[0])
+    np.testing.assert_array_equal(res.positions[1], b.positions[0])
+    np.testing.assert_array_equal(res.events["near"][1], b.events["near"][0])
+    assert res.config["optimizers"][0]["noise"]["batch_size"] == 4
+    assert res.loss.shape == (2, 1, 21)
+
+
+# --------------------------------------------------------------------------
+# errors name the file, the key and what is allowed
+# --------------------------------------------------------------------------
+def test_bad_value_names_file_and_key(tmp_path):
+    msg = error_of(
+        tmp_path, BASE.replace('lr = 0.05\n\n[optimizers."m', 'lr = -0.1\n\n[optimizers."m')
+    )
+    assert msg.endswith("recipe.toml: optimizers.gd.lr must be > 0, got -0.1")
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("beta = 0.9", "beta = 1.5", 'optimizers."momentum β=0.9".beta must be in [0, 1), got 1.5'),
+        (
+            "beta = 0.9",
+            "betta = 0.9",
+            'optimizers."momentum β=0.9".betta is not a known hyperparameter of momentum; '
+            "allowed here: kind, lr, beta, schedule, noise",
+        ),
+        (
+            'lr = 0.05\n\n[optimizers."m',
+            'lr = "fast"\n\n[optimizers."m',
+            "optimizers.gd.lr must be a real number, got 'fast'",
+        ),
+        ("kappa = 10.0", "kappa = 0.5", "surface.kappa must be >= 1, got 0.5"),
+        (
+            "kappa = 10.0",
+            "kapa = 10.0",
+            "surface.kapa is not a known parameter of surface "
+            "elongated_bowl; allowed here: name, kappa, angle, scale, L, mu",
+        ),
+        ('name = "elongated_bowl"', 'name = "banana"', "surface.name must be one of"),
+        ('kind = "gd"', 'kind = "sgdd"', "optimizers.gd.kind must be one of adagrad, adam"),
+        ('kind = "point"', 'kind = "cloud"', "starts.kind must be one of ball, grid, normal"),
+        (
+            "x = [-2.0, 1.0]",
+            "x = [-2.0, 1.0, 3.0]",
+            "starts gives 3-D points but the surface is 2-D",
+        ),
+        ('kind = "race"', 'kind = "movie"', "render.kind must be one of"),
+        (
+            "fps = 10",
+            'fps = 10\nlayout = "panels"',
+            "render.layout is not a known option of the race renderer",
+        ),
+        ("fps = 10", "fps = 0", "render.fps must be >= 1, got 0"),
+        ("fps = 10", "fps = 10.5", "render.fps must be an integer, got 10.5"),
+        ("size = [160, 90]", "size = [160]", "render.size must be [width, height]"),
+        ("fps = 10", "fps = 10\ntrajectories = [0, 1]", "render.trajectories[1] must be < 1"),
+        ("steps = 20", "steps = 0", "simulate.steps must be >= 1, got 0"),
+        (
+            "steps = 20",
+            'steps = 20\ndtype = "float16"',
+            "simulate.dtype must be one of float32, float64",
+        ),
+        ("record_every = 1", "record_every = 0", "simulate.record_every must be >= 1"),
+        ('title = "A tiny race"', "title = 3", "title must be a string, got integer 3"),
+        (
+            'title = "A tiny race"\n',
+            'title = "A tiny race"\ncolour = "red"\n',
+            "colour is not a known top-level key; allowed here: title, lesson, output",
+        ),
+        ('output = "tiny.gif"', 'output = "tiny.jpg"', "output must end in .gif, .mp4, .png"),
+        ('output = "tiny.gif"', 'output = "sub/tiny.gif"', "output must be a file name without"),
+        (
+            'lr = 0.05\n\n[optimizers."m',
+            'lr = 0.05\nschedule = { name = "inverse_time", decay = -1.0 }\n\n[optimizers."m',
+            "optimizers.gd.schedule.decay must be >= 0, got -1.0",
+        ),
+        (
+            'lr = 0.05\n\n[optimizers."m',
+            'lr = 0.05\nschedule = { name = "sometimes" }\n\n[optimizers."m',
+            "optimizers.gd.schedule.name must be one of constant, cosine",
+        ),
+        (
+            'lr = 0.05\n\n[optimizers."m',
+            'lr = 0.05\nschedule = { name = "cosine" }\n\n[optimizers."m',
+            "optimizers.gd.schedule.decay_steps is required",
+        ),
+        (
+            "record_every = 1",
+            'record_every = 1\nevents = { out = { kind = "leave_ball", center = [0], radius = 1 } }',
+            "simulate.events.out.center must have length 2",
+        ),
+        (
+            "record_every = 1",
+            "record_every = 1\nnoise = { sigma = -1 }",
+            "simulate.noise.sigma must be >= 0",
+        ),
+    ],
+)
+def test_errors_name_file_key_and_what_is_allowed(tmp_path, old, new, expected):
+    assert old in BASE
+    msg = error_of(tmp_path, BASE.replace(old, new, 1))
+    assert "recipe.toml: " in msg
+    assert expected in msg, msg
+
+
+def test_structural_errors(tmp_path):
+    assert "invalid TOML" in error_of(tmp_path, BASE + "\n[render\n")
+    assert "is required" in error_of(
+        tmp_path, BASE.replace('lesson = "Momentum is smoother."\n', "")
+    )
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(recipes.RecipeError, match="missing.toml: no such recipe file"):
+        recipes.load(missing)
+    ewa = 'title = "t"\nlesson = "l"\n[surface]\nname = "saddle"\n[render]\nkind = "ewa"\n'
+    assert "surface is not used by render.kind = 'ewa'" in error_of(tmp_path, ewa)
+    surv = BASE.replace('kind = "race"', 'kind = "survival"').replace("fps = 10", 'event = "x"')
+    assert "render.event names an event, but [simulate] defines no events" in error_of(
+        tmp_path, surv
+    )
+    sched = 'title = "t"\nlesson = "l"\n[render]\nkind = "schedules"\n'
+    assert "schedules is required" in error_of(tmp_path, sched)
+    high = BASE.replace('name = "elongated_bowl"\nkappa = 10.0', 'name = "strict_saddle"\ndim = 3')
+    assert "draws a 2-D surface" in error_of(tmp_path, high)
+    assert issubclass(recipes.RecipeError, ValueError)
+
+
+def test_keypath_quotes_like_toml():
+    assert (
+        recipes.keypath(("optimizers", "momentum β=0.9", "beta"))
+        == 'optimizers."momentum β=0.9".beta'
+    )
+    assert recipes.keypath(("render", "size", 1)) == "render.size[1]"
+    assert recipes.keypath(("a-b_c",)) == "a-b_c"
+
+
+def test_schedules_and_starts_are_built_by_the_package(tmp_path):
+    text = BASE.replace(
+        'kind = "point"\nx = [-2.0, 1.0]',
+        'kind = "normal"\nn = 8\nmean = [0.0, 1.0]\nstd = 0.1\nseed = 2',
+    )
+    text = text.replace(
+        'lr = 0.05\n\n[optimizers."m',
+        'lr = 0.05\nschedule = { name = "linear_warmup", warmup_steps = 5, '
+        'then = { name = "exponential", base = 0.9 } }\n\n[optimizers."m',
+    )
+    rec = recipes.load(write(tmp_path, text))
+    np.testing.assert_array_equal(rec.x0, ls.starts.normal(8, [0.0, 1.0], 0.1, seed=2))
+    sched = rec.optimizers["gd"].schedule
+    assert sched.warmup == 5 and sched.name == "exponential"
+    assert math.isclose(sched(10, 1.0), 0.9**11)
