@@ -28,26 +28,28 @@ from .engine import simulate
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-8
 
 
+def rosen_grad(x):
+    """Gradient of 2-D Rosenbrock for an (n, 2) array, the way a user writes it."""
+    a, b = x[:, 0], x[:, 1]
+    return np.stack([-400.0 * a * (b - a * a) - 2.0 * (1.0 - a), 200.0 * (b - a * a)], axis=1)
+
+
 def numpy_adam(x0, steps, every, dtype):
     """What a user would write: vectorised over trajectories, a Python loop over steps."""
     x = x0.astype(dtype)
     m = np.zeros_like(x)
     v = np.zeros_like(x)
-    frames = np.empty((steps // every + 1,) + x.shape, dtype)
-    frames[0] = x
+    frames = [x.copy()]
     for t in range(1, steps + 1):
-        a, b = x[:, 0], x[:, 1]
-        g = np.empty_like(x)
-        g[:, 0] = -400.0 * a * (b - a * a) - 2.0 * (1.0 - a)
-        g[:, 1] = 200.0 * (b - a * a)
+        g = rosen_grad(x)
         m = B1 * m + (1 - B1) * g
-        v = B2 * v + (1 - B2) * g * g
+        v = B2 * v + (1 - B2) * g**2
         mhat = m / (1 - B1**t)
         vhat = v / (1 - B2**t)
         x = x - LR * mhat / (np.sqrt(vhat) + EPS)
         if t % every == 0:
-            frames[t // every] = x
-    return x, frames
+            frames.append(x.copy())
+    return x, np.stack(frames)
 
 
 def jax_runner(steps, every, dtype):
