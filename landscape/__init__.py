@@ -17,12 +17,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.1.0"
 
 from . import datasets, events, optim, starts, surfaces
+from ._backend import CudaUnavailable
 from .engine import simulate
 from .ewa import ewa, ewa_window
 from .optim import noise, schedules
 from .results import Result, load
 
 __all__ = [
+    "CudaUnavailable",
     "Result",
     "__version__",
     "datasets",

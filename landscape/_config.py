@@ -22,3 +22,10 @@ CUDA_THREADS_PER_BLOCK = 128
 DIVERGE_AT = 1.0e6
 
 NJIT_OPTIONS = {"fastmath": set(FASTMATH), "error_model": "numpy", "nogil": True}
+
+#: Fraction of free device memory a CUDA launch may use for its inputs and
+#: outputs; larger runs are split into chunks of trajectories.
+CUDA_MEMORY_FRACTION = 0.5
+
+#: Upper bound on trajectories per CUDA launch (0: no bound beyond memory).
+CUDA_MAX_CHUNK = 0

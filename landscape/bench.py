@@ -59,8 +59,7 @@ def jax_runner(steps, every, dtype):
         import jax.numpy as jnp
     except ImportError:
         return None
-    if dtype == np.float64:
-        jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", dtype == np.float64)
 
     def grad(x):
         a, b = x[0], x[1]

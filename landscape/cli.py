@@ -16,6 +16,7 @@ import sys
 import time
 
 from . import __version__
+from ._backend import CudaUnavailable
 
 
 def _cmd_list(args) -> int:
@@ -235,7 +236,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, CudaUnavailable) as exc:
         msg = " ".join(str(exc).split())
         print(f"landscape {args.command}: error: {msg}", file=sys.stderr)
         return 2

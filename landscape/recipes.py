@@ -287,16 +287,27 @@ _EVENTS = {
 _DTYPES = ("float32", "float64")
 
 
+def _build(ctx, path, t: dict, key, registry, what, hint=""):
+    """Call the constructor ``registry[t[key]]`` with the other keys of ``t``.
+
+    ``what`` starts the error message of an unknown key (``what`` + the
+    choice); ``hint`` follows the list of choices when ``key`` is missing.
+    Returns ``(choice, built object)``.
+    """
+    _require(ctx, path, t, key, f" (one of {', '.join(registry)}){hint}")
+    choice = _choice(ctx, (*path, key), t[key], registry)
+    fn = registry[choice]
+    names, _ = _signature(fn)
+    params = {k: v for k, v in t.items() if k != key}
+    _unknown(ctx, path, params, [key, *names], what=f"{what}{choice}")
+    return choice, _call(ctx, path, fn, params)
+
+
 def _surface(ctx, raw):
     path = ("surface",)
     t = _table(ctx, path, raw)
-    _require(ctx, path, t, "name", f" (one of {', '.join(surfaces.names())})")
-    name = _choice(ctx, (*path, "name"), t["name"], surfaces.names())
-    ctor = getattr(surfaces, name)
-    names, _ = _signature(ctor)
-    params = {k: v for k, v in t.items() if k != "name"}
-    _unknown(ctx, path, params, ["name", *names], what=f"parameter of surface {name}")
-    return _call(ctx, path, ctor, params)
+    ctors = {name: getattr(surfaces, name) for name in surfaces.names()}
+    return _build(ctx, path, t, "name", ctors, "parameter of surface ")[1]
 
 
 def _schedule(ctx, path, raw):
@@ -363,13 +374,9 @@ def _starts(ctx, raw, dim):
             ctx.check(V.vector, (*path, "x0", i), row, dim)
         arr = np.asarray(x0, dtype=np.float64)
     else:
-        _require(ctx, path, t, "kind", f" (one of {', '.join(_STARTS)}), or give x0 = [[...]]")
-        kind = _choice(ctx, (*path, "kind"), t["kind"], _STARTS)
-        fn = _STARTS[kind]
-        names, _ = _signature(fn)
-        params = {k: v for k, v in t.items() if k != "kind"}
-        _unknown(ctx, path, params, ["kind", *names], what=f"argument of starts.{kind}")
-        arr = _call(ctx, path, fn, params)
+        _, arr = _build(
+            ctx, path, t, "kind", _STARTS, "argument of starts.", hint=", or give x0 = [[...]]"
+        )
         if arr.shape[1] != dim:
             raise ctx.error(path, f"gives {arr.shape[1]}-D points but the surface is {dim}-D")
     if arr.shape[0] > 1_000_000:
@@ -383,13 +390,7 @@ def _events_of(ctx, path, raw, dim):
     for name, spec in t.items():
         p = (*path, name)
         spec = _table(ctx, p, spec)
-        _require(ctx, p, spec, "kind", f" (one of {', '.join(_EVENTS)})")
-        kind = _choice(ctx, (*p, "kind"), spec["kind"], _EVENTS)
-        fn = _EVENTS[kind]
-        names, _ = _signature(fn)
-        params = {k: v for k, v in spec.items() if k != "kind"}
-        _unknown(ctx, p, params, ["kind", *names], what=f"argument of events.{kind}")
-        ev = _call(ctx, p, fn, params)
+        kind, ev = _build(ctx, p, spec, "kind", _EVENTS, "argument of events.")
         if kind != "loss_below" and ev.center.shape[0] != dim:
             raise ctx.error(
                 (*p, "center"),
@@ -845,13 +846,11 @@ def _check_backend(backend) -> None:
     if backend not in _BACKENDS:
         raise RecipeError(f"backend must be one of {', '.join(_BACKENDS)}, got {backend!r}")
     if backend == "cuda":
-        module = importlib.import_module("landscape.engine.simulate")
-        supported = getattr(module, "_BACKENDS", ("cpu", "auto"))
-        if "cuda" not in supported:
-            raise RecipeError(
-                "the CUDA backend is not available yet: landscape.simulate accepts backend "
-                f"{' or '.join(repr(b) for b in supported)} today (use --backend cpu or auto)"
-            )
+        from . import _backend
+
+        ok, why = _backend.cuda_status()
+        if not ok:
+            raise RecipeError(f"backend 'cuda' is not usable here: {why} (use cpu or auto)")
 
 
 def _formats():

@@ -132,7 +132,7 @@ def test_bad_recipe_is_one_line_and_status_2(tmp_path, capsys):
         (["--scale", "-1"], "--scale must be > 0"),
         (["--max-frames", "0"], "--max-frames must be >= 1"),
         (["--backend", "tpu"], "--backend must be one of cpu, cuda, auto"),
-        (["--backend", "cuda"], "CUDA backend is not available yet"),
+        (["--backend", "cuda"], "backend 'cuda' is not usable here"),
         (["-o", "x.gif", "--format", "mp4"], "disagrees with the output file"),
         (["-o", "x.jpg"], "output format must be one of gif, mp4, png"),
     ],

@@ -154,7 +154,7 @@ def test_still_figures_only_write_png(tmp_path):
 
 def test_cuda_backend_is_a_clear_error(tmp_path):
     rec = recipes.load(write(tmp_path, BASE))
-    with pytest.raises(recipes.RecipeError, match="CUDA backend is not available yet"):
+    with pytest.raises(recipes.RecipeError, match="backend .cuda. is not usable here"):
         rec.run(tmp_path, backend="cuda")
     with pytest.raises(recipes.RecipeError, match="backend must be one of"):
         rec.simulate(backend="tpu")

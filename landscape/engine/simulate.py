@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _config
+from .. import _backend, _config
 from .. import _validate as V
 from .. import events as _events
 from .._rng import seed_key_of
@@ -17,7 +17,6 @@ from . import fused_cpu
 __all__ = ["simulate"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
-_BACKENDS = ("cpu", "auto")
 _MAX_OUTPUT_BYTES = 16 * 2**30
 
 
@@ -116,8 +115,11 @@ def simulate(
         A trajectory is frozen and flagged as diverged at the first step where
         a coordinate exceeds this in absolute value, or its loss or gradient is
         not finite (default ``1e6``).
-    backend : {"cpu", "auto"}
-        Where to run.
+    backend : {"cpu", "cuda", "auto"}
+        Where to run: ``"cuda"`` runs the fused CUDA kernels (one thread per
+        trajectory; needs ``pip install "landscape[cuda]"`` and an NVIDIA GPU,
+        else :class:`landscape.CudaUnavailable` says why); ``"auto"`` uses the
+        GPU when one is usable and otherwise the CPU, saying so once.
 
     Returns
     -------
@@ -145,7 +147,7 @@ def simulate(
         raise ValueError(f"events must be a dict name -> Event, got {type(events).__name__}")
     ev_kind, ev_center, ev_val = _events.pack(events, d)
     bound = _config.DIVERGE_AT if diverge_at is None else V.positive("diverge_at", diverge_at)
-    V.choice("backend", backend, _BACKENDS)
+    where = _backend.resolve(backend)
     ftz = (dt == np.float32) if flush_denormals is None else bool(flush_denormals)
 
     n_opt = len(opts)
@@ -171,13 +173,24 @@ def simulate(
     div_t = np.empty((n_opt, n), dtype=np.int64)
     sigma = noise.scale if noise is not None else 0.0
 
-    args = (
-        np.ascontiguousarray(X0, dtype=dt), kinds, hp, skinds, srows,
-        surface.params.astype(dt), steps, rec_every, rec_n, float(sigma), seed_key_of(seed),
-        ev_kind, ev_center, ev_val, float(bound), ftz,
-        pos, final, final_loss, ev_t, div_t,
-    )  # fmt: skip
-    fused_cpu.run(surface.vg, n_opt, n, args)
+    X0c = np.ascontiguousarray(X0, dtype=dt)
+    P = surface.params.astype(dt)
+    key = seed_key_of(seed)
+    if where == "cuda":
+        from . import fused_cuda
+
+        fused_cuda.run(
+            surface.vg, d, dt, X0c, (kinds, hp, skinds, srows, P), steps, rec_every, rec_n,
+            float(sigma), key, (ev_kind, ev_center, ev_val), float(bound),
+            (pos, final, final_loss, ev_t, div_t),
+        )  # fmt: skip
+    else:
+        args = (
+            X0c, kinds, hp, skinds, srows, P, steps, rec_every, rec_n, float(sigma), key,
+            ev_kind, ev_center, ev_val, float(bound), ftz,
+            pos, final, final_loss, ev_t, div_t,
+        )  # fmt: skip
+        fused_cpu.run(surface.vg, n_opt, n, args)
 
     config = {
         "surface": {"name": surface.name, "dim": d, "params": _plain(surface.kwargs)},
@@ -193,7 +206,7 @@ def simulate(
         "noise": None if noise is None else noise.describe(),
         "events": {k: e.describe() for k, e in events.items()},
         "diverge_at": bound,
-        "backend": "cpu",
+        "backend": where,
         "versions": _versions(),
     }
     return Result(

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from .. import _validate as V
+from . import _writers as W
 
 __all__ = ["palette"]
 
@@ -101,7 +102,11 @@ def palette(names, kinds=None) -> dict:
             seen.add(kind)
             colour = KIND_COLOURS[kind]
         else:
-            colour = spare.pop(0) if spare else _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
+            colour = (
+                spare.pop(0)
+                if spare
+                else _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
+            )
         out[name] = colour
     return out
 
@@ -186,18 +191,30 @@ def check_frames(result, what: str = "result") -> int:
     return n_frames
 
 
+def check_items(name: str, value, what: str) -> list:
+    """``value`` as a non-empty list; ``what`` names its items in the error message."""
+    try:
+        items = list(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of {what}, got {value!r}") from None
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    return items
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` must be True or False (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_trajectories(trajectories, n_recorded: int) -> list:
     """Indices of recorded trajectories (a non-empty sequence of ints in range)."""
     if isinstance(trajectories, (int, np.integer)) and not isinstance(trajectories, bool):
         trajectories = (trajectories,)
-    try:
-        items = list(trajectories)
-    except TypeError:
-        raise ValueError(f"trajectories must be a sequence of ints, got {trajectories!r}") from None
-    if not items:
-        raise ValueError("trajectories must not be empty")
     out = []
-    for j in items:
+    for j in check_items("trajectories", trajectories, "ints"):
         j = V.integer("trajectories", j)
         if not 0 <= j < n_recorded:
             raise ValueError(
@@ -238,6 +255,24 @@ def new_figure(size, dpi, *, layout="constrained"):
     if layout == "constrained":
         fig.get_layout_engine().set(w_pad=2 / 72, h_pad=2 / 72, wspace=0.02, hspace=0.02)
     return fig
+
+
+def frame_plan(n_frames: int, size, max_frames) -> tuple[tuple[int, int], np.ndarray, dict]:
+    """Checked ``size``, the indices of the frames shown and the font sizes for ``size``.
+
+    ``size`` is checked before ``max_frames``, as every renderer did.
+    """
+    size = check_size(size)
+    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
+    return size, frames, font_sizes(size)
+
+
+def axes_style(ax, fs, xlabel, ylabel) -> None:
+    """Axis labels, tick labels and a light major grid in the font sizes ``fs``."""
+    ax.set_xlabel(xlabel, fontsize=fs["label"], labelpad=1)
+    ax.set_ylabel(ylabel, fontsize=fs["label"], labelpad=1)
+    ax.tick_params(labelsize=fs["tick"], pad=1)
+    ax.grid(True, which="major", alpha=0.3, linewidth=0.5)
 
 
 def font_sizes(size) -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _validate as V
 from . import _style as S
 from . import _writers as W
-from .curves import _axes_style, _check_bool, _finish
+from .curves import _finish
 
 __all__ = ["ewa_figure", "schedule_figure"]
 
@@ -17,13 +17,7 @@ BIAS_CORRECTION = ("both", True, False)
 def _check_betas(betas) -> list:
     if isinstance(betas, (int, float, np.floating)):
         betas = (betas,)
-    try:
-        items = list(betas)
-    except TypeError:
-        raise ValueError(f"betas must be a sequence of numbers in [0, 1), got {betas!r}") from None
-    if not items:
-        raise ValueError("betas must not be empty")
-    return [V.beta("betas", b) for b in items]
+    return [V.beta("betas", b) for b in S.check_items("betas", betas, "numbers in [0, 1)")]
 
 
 def ewa_figure(
@@ -56,17 +50,15 @@ def ewa_figure(
     path, _ = W.check_out(out)
     bs = _check_betas(betas)
     S.check_choice_bool("bias_correction", bias_correction, BIAS_CORRECTION)
-    animate = _check_bool("animate", animate)
+    animate = S.check_bool("animate", animate)
     theta = temperature(days, seed)
     days = theta.shape[0]
-    size = S.check_size(size)
-    frames = W.frame_indices(days, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    size, frames, fs = S.frame_plan(days, size, max_frames)
     t = np.arange(1, days + 1, dtype=np.float64)
 
     fig = S.new_figure(size, dpi)
     ax = fig.add_subplot()
-    _axes_style(ax, fs, "day", "temperature (°C)")
+    S.axes_style(ax, fs, "day", "temperature (°C)")
     dots = ax.scatter(t, theta, s=float(np.clip(6.0 * 365 / days, 2.0, 12.0)), color="0.45",
                       alpha=0.6, linewidths=0, zorder=2, label="daily temperature θ")  # fmt: skip
     modes = {"both": (True, False), True: (True,), False: (False,)}[bias_correction]
@@ -136,7 +128,7 @@ def schedule_figure(schedules, out, *, lr0=0.2, epochs=30, size=(960, 540), dpi=
 
     fig = S.new_figure(size, dpi)
     ax = fig.add_subplot()
-    _axes_style(ax, fs, "epoch", "learning rate α")
+    S.axes_style(ax, fs, "epoch", "learning rate α")
     top = 0.0
     for i, (label, sched) in enumerate(schedules.items()):
         lr = np.asarray(sched.by_epoch(e, lr0), dtype=np.float64)

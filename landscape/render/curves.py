@@ -26,13 +26,6 @@ def _band_verts(x, lo, hi) -> np.ndarray:
     return np.concatenate([np.column_stack([x, lo]), np.column_stack([x[::-1], hi[::-1]])])
 
 
-def _axes_style(ax, fs, xlabel, ylabel):
-    ax.set_xlabel(xlabel, fontsize=fs["label"], labelpad=1)
-    ax.set_ylabel(ylabel, fontsize=fs["label"], labelpad=1)
-    ax.tick_params(labelsize=fs["tick"], pad=1)
-    ax.grid(True, which="major", alpha=0.3, linewidth=0.5)
-
-
 def _finish(fig, update, n_shown, out, *, animate, fps, dpi, progress):
     """Animated: reveal frame by frame; static: draw the last state once."""
     if animate:
@@ -70,12 +63,6 @@ def _check_quantiles(quantiles) -> np.ndarray:
     return np.unique(q)
 
 
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def loss_curves(
     result,
     out,
@@ -103,10 +90,8 @@ def loss_curves(
     n_frames = S.check_frames(result)
     q = _check_quantiles(quantiles)
     S.check_choice_bool("log", log)
-    animate = _check_bool("animate", animate)
-    size = S.check_size(size)
-    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    animate = S.check_bool("animate", animate)
+    size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     x = np.asarray(result.frame_steps, dtype=np.float64)
     L = _finite(result.loss)
@@ -119,7 +104,7 @@ def loss_curves(
     vals = S.scale_values(Q, Q[:, :, 0])
     S.apply_scale(ax, S.loss_scale(vals, log), vals)
     ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
-    _axes_style(ax, fs, "step", "loss")
+    S.axes_style(ax, fs, "step", "loss")
     from matplotlib.collections import PolyCollection
 
     nq = len(q)
@@ -192,10 +177,8 @@ def minibatch_curves(
     path, _ = W.check_out(out)
     n_frames = S.check_frames(result)
     beta = V.beta("smooth_beta", smooth_beta)
-    animate = _check_bool("animate", animate)
-    size = S.check_size(size)
-    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    animate = S.check_bool("animate", animate)
+    size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     x = np.asarray(result.frame_steps, dtype=np.float64)
     raw = _finite(_loss_of_first(result))
@@ -211,7 +194,7 @@ def minibatch_curves(
     vals = S.scale_values(raw, raw[:, 0])
     S.apply_scale(ax, S.loss_scale(vals), vals)
     ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
-    _axes_style(ax, fs, "step", "cost (loss of trajectory 0)")
+    S.axes_style(ax, fs, "step", "cost (loss of trajectory 0)")
     lines = []
     for k in range(result.n_optimizers):
         thin = ax.plot([], [], color=cols[k], linewidth=0.7, alpha=0.4, zorder=2)[0]
@@ -262,7 +245,7 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
     if event is None:
         raise ValueError(f"event must be one of {sorted(result.events)}, got None")
     S.check_event(result, event)
-    log_x = _check_bool("log_x", log_x)
+    log_x = S.check_bool("log_x", log_x)
     size = S.check_size(size)
     fs = S.font_sizes(size)
     cols = S.colours(result)
@@ -305,7 +288,7 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
         ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, last)
     ax.set_ylim(-0.02, 1.02)
-    _axes_style(ax, fs, "step", f"fraction not yet reached ({event})")
+    S.axes_style(ax, fs, "step", f"fraction not yet reached ({event})")
     handles, _ = ax.get_legend_handles_labels()
     if any_div:
         from matplotlib.lines import Line2D

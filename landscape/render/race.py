@@ -28,6 +28,18 @@ def check_surface(surface, result):
     return surface
 
 
+def check_traced(result, surface, out, trajectories):
+    """Checked arguments shared by :func:`race` and ``surface3d``.
+
+    Returns ``(path, n_frames, surface, trajectory indices)``.
+    """
+    path, _ = W.check_out(out)
+    n_frames = S.check_frames(result)
+    surface = check_surface(surface, result)
+    traj = S.check_trajectories(trajectories, result.positions.shape[1])
+    return path, n_frames, surface, traj
+
+
 def race(
     result,
     surface,
@@ -92,16 +104,11 @@ def race(
     -------
     pathlib.Path
     """
-    path, _ = W.check_out(out)
-    n_frames = S.check_frames(result)
-    surface = check_surface(surface, result)
-    traj = S.check_trajectories(trajectories, result.positions.shape[1])
+    path, n_frames, surface, traj = check_traced(result, surface, out, trajectories)
     trail = V.integer("trail", trail, minimum=0)
     levels = V.integer("levels", levels, minimum=2)
     S.check_choice_bool("log_loss", log_loss)
-    size = S.check_size(size)
-    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     steps = np.asarray(result.frame_steps, dtype=np.int64)
 
@@ -136,10 +143,7 @@ def race(
     scale = S.loss_scale(all_loss, log_loss)
     S.apply_scale(ax_loss, scale, all_loss)
     ax_loss.set_xlim(steps[0], steps[-1] if steps[-1] > steps[0] else steps[0] + 1)
-    ax_loss.set_xlabel("step", fontsize=fs["label"], labelpad=1)
-    ax_loss.set_ylabel("loss", fontsize=fs["label"], labelpad=1)
-    ax_loss.tick_params(labelsize=fs["tick"], pad=1)
-    ax_loss.grid(True, which="major", alpha=0.3, linewidth=0.5)
+    S.axes_style(ax_loss, fs, "step", "loss")
     cursor = ax_loss.axvline(steps[0], color="0.3", linewidth=0.8, zorder=3)
 
     from matplotlib.collections import LineCollection

@@ -8,7 +8,7 @@ from .. import _validate as V
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
-from .race import check_surface
+from .race import check_traced
 
 __all__ = ["surface3d"]
 
@@ -51,17 +51,11 @@ def surface3d(
     -------
     pathlib.Path
     """
-    path, _ = W.check_out(out)
-    n_frames = S.check_frames(result)
-    surface = check_surface(surface, result)
-    traj = S.check_trajectories(trajectories, result.positions.shape[1])
+    path, n_frames, surface, traj = check_traced(result, surface, out, trajectories)
     elev = V.real("elev", elev)
     azim = V.real("azim", azim)
-    if not isinstance(rotate, (bool, np.bool_)):
-        raise ValueError(f"rotate must be True or False, got {rotate!r}")
-    size = S.check_size(size)
-    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    rotate = S.check_bool("rotate", rotate)
+    size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     steps = np.asarray(result.frame_steps, dtype=np.int64)
 

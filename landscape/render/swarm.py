@@ -93,9 +93,7 @@ def swarm(
     max_points = V.integer("max_points", max_points, minimum=1)
     S.check_event(result, event)
     levels = V.integer("levels", levels, minimum=2)
-    size = S.check_size(size)
-    frames = W.frame_indices(n_frames, W.check_max_frames(max_frames))
-    fs = S.font_sizes(size)
+    size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     steps = np.asarray(result.frame_steps, dtype=np.int64)
     n_opt, n_rec = result.n_optimizers, result.positions.shape[1]

@@ -1,0 +1,126 @@
+"""CUDA kernels under numba's CUDA simulator, against the CPU engine.
+
+Runs only in its own process with ``NUMBA_ENABLE_CUDASIM=1`` (set before
+numba.cuda is imported); ``tests/test_cuda.py`` launches it.  The simulator
+runs every CUDA thread as Python, so sizes are small; the thread-block size
+(10) does not divide the number of trajectories.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover
+    pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run by tests/test_cuda.py)", allow_module_level=True)
+
+import landscape as ls
+from landscape import _config
+
+# the simulator runs the uint64 hash in numpy scalars, which warn on wrap-around
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+EVENTS = {
+    "near": ls.events.enter_ball([1.0, 1.0], 1.0),
+    "low": ls.events.loss_below(1.0),
+    "out": ls.events.leave_ball([-1.5, 2.0], 0.2),
+}
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(_config, "CUDA_THREADS_PER_BLOCK", 10)
+
+
+def every_kind():
+    """One optimizer of every kind, with schedules, in one launch."""
+    return [
+        ls.optim.gd(lr=1e-3),
+        ls.optim.momentum(lr=1e-3, beta=0.8),
+        ls.optim.heavy_ball(lr=1e-4, schedule=ls.schedules.exponential(0.9, steps_per_epoch=4)),
+        ls.optim.nesterov(lr=1e-4),
+        ls.optim.rmsprop(lr=1e-3, beta=0.9),
+        ls.optim.adagrad(lr=0.05),
+        ls.optim.adam(lr=1e-2, schedule=ls.schedules.inverse_time(0.1)),
+        ls.optim.adamw(lr=1e-2, schedule=ls.schedules.linear_warmup(5)),
+        ls.optim.gd(lr=0.5),  # diverges on Rosenbrock
+    ]
+
+
+def both(surface, opts, x0, steps, **kw):
+    g = ls.simulate(surface, opts, x0, steps, backend="cuda", **kw)
+    c = ls.simulate(surface, opts, x0, steps, backend="cpu", **kw)
+    assert g.config["backend"] == "cuda" and c.config["backend"] == "cpu"
+    return g, c
+
+
+def assert_agree(g, c, rtol=1e-12, atol=1e-12):
+    np.testing.assert_array_equal(g.diverged, c.diverged)
+    for name in c.events:
+        np.testing.assert_array_equal(g.events[name], c.events[name])
+    ok = c.diverged < 0
+    np.testing.assert_allclose(g.final[ok], c.final[ok], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g.final_loss[ok], c.final_loss[ok], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g.positions, c.positions, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("noise", [None, ls.noise.gaussian(0.5)], ids=["exact", "noisy"])
+def test_every_kind_matches_cpu_float64(noise):
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(23, [-1.5, 2.0], 0.3, seed=1)
+    g, c = both(surf, every_kind(), x0, 24, record_every=4, record=15, noise=noise,
+                events=EVENTS, seed=3)
+    assert (c.diverged[-1] >= 0).any(), "the last optimizer must diverge somewhere"
+    assert (c.diverged[:-1] < 0).all()
+    assert_agree(g, c)
+
+
+def test_chunking_gives_the_same_numbers(monkeypatch):
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(23, [-1.5, 2.0], 0.3, seed=2)
+    opts = [ls.optim.adam(lr=1e-2), ls.optim.momentum(lr=1e-3)]
+    kw = dict(record_every=5, record=9, noise=ls.noise.gaussian(0.3), events=EVENTS, seed=5)
+    whole = ls.simulate(surf, opts, x0, 15, backend="cuda", **kw)
+    monkeypatch.setattr(_config, "CUDA_MAX_CHUNK", 7)
+    parts = ls.simulate(surf, opts, x0, 15, backend="cuda", **kw)
+    np.testing.assert_array_equal(parts.final, whole.final)
+    np.testing.assert_array_equal(parts.positions, whole.positions)
+    for name in EVENTS:
+        np.testing.assert_array_equal(parts.events[name], whole.events[name])
+
+
+@pytest.mark.parametrize(
+    "make,x0",
+    [
+        (lambda: ls.surfaces.strict_saddle(dim=5, k=2), lambda: ls.starts.ball(11, np.zeros(5), 1e-2, seed=4)),
+        (lambda: ls.surfaces.plateau(), lambda: ls.starts.normal(11, [3.5, 0.3], 0.5, seed=4)),
+        (lambda: ls.surfaces.elongated_bowl(kappa=20.0, angle=0.4), lambda: ls.starts.sphere(11, [0, 0], 2.0)),
+    ],
+    ids=["strict_saddle", "plateau", "bowl"],
+)
+def test_other_surface_families_match_cpu(make, x0):
+    surf, starts = make(), x0()
+    opts = [ls.optim.gd(lr=0.05), ls.optim.adam(lr=0.05), ls.optim.heavy_ball(lr=0.02)]
+    d = surf.dim
+    events = {"away": ls.events.leave_ball(np.zeros(d), 0.5), "low": ls.events.loss_below(-0.1)}
+    g, c = both(surf, opts, starts, 20, record_every=5, events=events,
+                noise=ls.noise.gaussian(0.1), seed=9)
+    assert_agree(g, c)
+
+
+def test_float32_matches_cpu_to_rounding():
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(12, [-1.0, 1.0], 0.2, seed=6)
+    g, c = both(surf, [ls.optim.adam(lr=1e-2), ls.optim.rmsprop(lr=1e-3)], x0, 20,
+                record_every=10, dtype="float32")
+    assert g.final.dtype == np.float32
+    assert_agree(g, c, rtol=1e-4, atol=1e-5)
+
+
+def test_too_many_events_is_a_clear_error():
+    surf = ls.surfaces.rosenbrock()
+    events = {f"e{i}": ls.events.loss_below(float(i)) for i in range(9)}
+    with pytest.raises(ValueError, match="events"):
+        ls.simulate(surf, ls.optim.gd(), [[0.0, 0.0]], 2, backend="cuda", events=events)

@@ -1,0 +1,109 @@
+"""The CUDA backend without a GPU: simulator agreement, PTX compilation, errors.
+
+* ``tests/cuda_sim`` runs the CUDA kernels under numba's simulator in its own
+  process (``NUMBA_ENABLE_CUDASIM=1`` must be set before numba.cuda loads);
+* the kernels of every surface family compile to real PTX for sm_90 when the
+  NVVM compiler is installed (``pip install "landscape[cuda]"``);
+* without a GPU, ``backend="cuda"`` says why and ``"auto"`` falls back once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import landscape as ls
+from landscape import _backend, _rng
+from landscape.optim import schedules as S
+
+HERE = Path(__file__).parent
+
+
+def test_cuda_kernels_agree_with_cpu_under_the_simulator():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "cuda_sim")],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    tail = (proc.stdout + proc.stderr)[-3000:]
+    assert proc.returncode == 0, tail
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1], tail
+
+
+def test_importing_landscape_does_not_import_cuda():
+    code = "import sys, landscape; print('numba.cuda' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+needs_no_gpu = pytest.mark.skipif(_backend.cuda_status()[0], reason="a GPU is usable here")
+
+
+@needs_no_gpu
+def test_cuda_backend_without_gpu_says_why():
+    surf = ls.surfaces.rosenbrock()
+    with pytest.raises(ls.CudaUnavailable, match="backend='cuda' is not usable here: .+"):
+        ls.simulate(surf, ls.optim.adam(), [[0.0, 0.0]], 2, backend="cuda")
+
+
+@needs_no_gpu
+def test_auto_falls_back_to_cpu_and_says_so_once(monkeypatch, caplog):
+    monkeypatch.setitem(_backend._STATE, "warned", False)
+    surf = ls.surfaces.rosenbrock()
+    with caplog.at_level(logging.WARNING, logger="landscape"):
+        r1 = ls.simulate(surf, ls.optim.adam(), [[0.0, 0.0]], 2, backend="auto")
+        r2 = ls.simulate(surf, ls.optim.adam(), [[0.0, 0.0]], 2, backend="auto")
+    assert r1.config["backend"] == r2.config["backend"] == "cpu"
+    msgs = [r.getMessage() for r in caplog.records if "runs on the CPU" in r.getMessage()]
+    assert len(msgs) == 1
+
+
+def test_unknown_backend_is_a_value_error():
+    with pytest.raises(ValueError, match="backend"):
+        ls.simulate(ls.surfaces.rosenbrock(), ls.optim.adam(), [[0.0, 0.0]], 2, backend="tpu")
+
+
+def _nvvm_available() -> bool:
+    try:
+        from cuda.pathfinder import load_nvidia_dynamic_lib
+
+        load_nvidia_dynamic_lib("nvvm")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no compiler here
+        return False
+
+
+@pytest.mark.skipif(not _nvvm_available(), reason="NVVM not installed (pip install 'landscape[cuda]')")
+def test_every_surface_family_compiles_to_ptx(monkeypatch):
+    """Real CUDA compilation (no GPU needed): kernels and all device functions."""
+    import numba
+    import numba.cuda.dispatcher as cuda_dispatcher
+
+    from landscape.engine import fused_cuda
+
+    class _Hopper:
+        compute_capability = (9, 0)
+
+    # device functions ask the current device for its compute capability
+    monkeypatch.setattr(cuda_dispatcher, "get_current_device", lambda: _Hopper())
+    cases = [(name, np.float64) for name in ls.surfaces.names()] + [("rosenbrock", np.float32)]
+    for name, dt in cases:
+        surf = ls.surfaces.make(name, **({"A": np.eye(3)} if name == "quadratic" else {}))
+        d, n, n_opt, E = surf.dim, 4, 2, 1
+        args = (
+            np.zeros((n, d), dt), 0, 32, np.zeros(n_opt, np.int64), np.zeros((n_opt, 5)),
+            np.zeros(n_opt, np.int64), np.zeros((n_opt, S.ROW_SIZE)), surf.params.astype(dt), 10, 1, 4,
+            0.0, _rng.seed_key_of(0), np.zeros(E, np.int64), np.zeros((E, d), dt),
+            np.zeros(E, dt), 1e6, 1e30, np.zeros((n_opt, 3, 4, d), dt), np.zeros((n_opt, n, d), dt),
+            np.zeros((n_opt, n), dt), np.zeros((n_opt, n, E), np.int64), np.zeros((n_opt, n), np.int64),
+        )  # fmt: skip
+        kern = fused_cuda.kernel_for(surf.vg, d, dt)
+        sig = tuple(numba.typeof(a) for a in args)
+        ptx, _ = fused_cuda.cuda.compile_ptx(kern.py_func, sig, cc=(9, 0))
+        assert ".entry" in ptx and "sm_90" in ptx, name
