@@ -74,7 +74,6 @@ regular ``pip install .``), and in ``<prefix>/share/landscape/animations``
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 import re
