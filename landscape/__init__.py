@@ -23,11 +23,23 @@ from .ewa import ewa, ewa_window
 from .optim import noise, schedules
 from .results import Result, load
 
+_LAZY = ("escape", "stats")  # import scipy.stats on first use only
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "CudaUnavailable",
     "Result",
     "__version__",
     "datasets",
+    "escape",
     "events",
     "ewa",
     "ewa_window",
@@ -37,5 +49,6 @@ __all__ = [
     "schedules",
     "simulate",
     "starts",
+    "stats",
     "surfaces",
 ]
