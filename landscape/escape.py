@@ -60,6 +60,7 @@ from . import starts as _starts
 from . import stats as _stats
 from . import surfaces as _surfaces
 from .engine import simulate
+from .engine.simulate import _optimizers as _name_optimizers
 from .optim.noise import Noise, gaussian
 from .optim.optimizers import Optimizer
 
@@ -497,23 +498,11 @@ _STAT_COLUMNS = [
 
 
 def _optimizer_list(optimizers):
-    if isinstance(optimizers, Optimizer):
-        items = [(optimizers.label, optimizers)]
-    elif isinstance(optimizers, dict):
-        items = list(optimizers.items())
-    else:
-        items = [(getattr(o, "label", repr(o)), o) for o in optimizers]
-    if not items:
-        raise ValueError("optimizers must not be empty")
-    out, seen = [], {}
-    for name, opt in items:
-        if not isinstance(opt, Optimizer):
-            raise ValueError(
-                f"optimizers[{name!r}] must be a landscape.optim.Optimizer, got {opt!r}"
-            )
-        seen[name] = seen.get(name, 0) + 1
-        out.append((name if seen[name] == 1 else f"{name}#{seen[name]}", opt))
-    return out
+    """``[(name, Optimizer), ...]`` named as :func:`landscape.simulate` names them."""
+    if not isinstance(optimizers, (Optimizer, dict, list, tuple)):
+        optimizers = list(optimizers)
+    names, opts = _name_optimizers(optimizers)
+    return list(zip(names, opts, strict=True))
 
 
 def sweep(
