@@ -16,7 +16,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.1.0"
 
-from . import datasets, events, optim, starts, surfaces
+from . import datasets, events, minibatch, optim, starts, surfaces
 from ._backend import CudaUnavailable
 from .engine import simulate
 from .ewa import ewa, ewa_window
@@ -44,6 +44,7 @@ __all__ = [
     "ewa",
     "ewa_window",
     "load",
+    "minibatch",
     "noise",
     "optim",
     "schedules",

@@ -35,6 +35,10 @@ class Result:
         Step at which the trajectory diverged (was frozen), -1 if it did not.
     x0 : ndarray (n, d)
         The starting points shared by all optimizers.
+    batch_loss : ndarray (n_optimizers, n_recorded, n_frames) or None
+        On a finite-sum surface: the mini-batch cost :math:`J^{t}` of the
+        batch each recorded step used (the course's noisy cost curve); equal
+        to :attr:`loss` for batch gradient descent.  None otherwise.
     config : dict
         The exact configuration (surface, optimizers, seed, dtype, versions).
     """
@@ -49,6 +53,7 @@ class Result:
     x0: np.ndarray
     config: dict = field(default_factory=dict)
     surface: object = field(default=None, repr=False)
+    batch_loss: np.ndarray | None = field(default=None, repr=False)
     _loss: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -80,6 +85,34 @@ class Result:
     def steps(self) -> int:
         """Number of updates each trajectory was given."""
         return int(self.config.get("steps", 0))
+
+    @property
+    def minibatch(self) -> dict | None:
+        """``{"m", "batch_size", "steps_per_epoch"}`` (per optimizer) on a finite sum, else None."""
+        return self.config.get("minibatch")
+
+    def examples_processed(self) -> np.ndarray:
+        """Examples used before each frame, ``(n_optimizers, n_frames)``.
+
+        Step ``t`` of an optimizer with batch size ``b`` on ``m`` examples has
+        used ``(t // nb) * m + min((t % nb) * b, m)`` examples, ``nb = ceil(m / b)``:
+        the x-axis for comparing batch sizes at equal computation.
+        """
+        mb = self.minibatch
+        if mb is None:
+            raise ValueError("examples_processed needs a run on a finite-sum surface")
+        m = int(mb["m"])
+        t = self.frame_steps[None, :]
+        b = np.asarray(mb["batch_size"], dtype=np.int64)[:, None]
+        nb = -(-m // b)
+        return (t // nb) * m + np.minimum((t % nb) * b, m)
+
+    def epochs(self) -> np.ndarray:
+        """Epoch (0-based, fractional) at each frame, ``(n_optimizers, n_frames)``."""
+        mb = self.minibatch
+        if mb is None:
+            raise ValueError("epochs needs a run on a finite-sum surface")
+        return self.examples_processed() / float(mb["m"])
 
     def index(self, name: str) -> int:
         """Position of optimizer ``name`` on the first axis."""
@@ -142,6 +175,8 @@ class Result:
             "diverged": self.diverged,
             "x0": self.x0,
         }
+        if self.batch_loss is not None:
+            arrays["batch_loss"] = self.batch_loss
         for name, times in self.events.items():
             arrays[f"event__{name}"] = times
         meta = {"names": list(self.names), "events": list(self.events), "config": self.config}
@@ -176,6 +211,7 @@ def load(path) -> Result:
             x0=z["x0"],
             config=meta["config"],
             surface=_rebuild_surface(meta["config"]),
+            batch_loss=z["batch_loss"] if "batch_loss" in z.files else None,
         )
 
 

@@ -177,8 +177,17 @@ def _event_hit(ev, x, f):
     raise ValueError(kind)
 
 
-def run_one(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events=None,
-            diverge_at=1e6, traj_id=0):
+def run_one(
+    value_and_grad,
+    spec,
+    x0,
+    steps,
+    record_every,
+    noise_fn=None,
+    events=None,
+    diverge_at=1e6,
+    traj_id=0,
+):
     """One trajectory.  ``value_and_grad(rows) -> (f (n,), g (n, d))``.
 
     ``noise_fn(traj_id, t) -> (d,)`` is added to the gradient before update t.
@@ -198,8 +207,11 @@ def run_one(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events
         fv, gv = value_and_grad(x[None, :])
         f, g = float(fv[0]), np.array(gv[0], dtype=np.float64)
         if live:
-            if (not np.all(np.abs(x) <= diverge_at) or not math.isfinite(f)
-                    or not np.all(np.isfinite(g))):
+            if (
+                not np.all(np.abs(x) <= diverge_at)
+                or not math.isfinite(f)
+                or not np.all(np.isfinite(g))
+            ):
                 live = False
                 diverged = t
         if live:
@@ -225,8 +237,17 @@ def run_one(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events
     }
 
 
-def run_reference(value_and_grad, spec, x0, steps, record_every, noise_fn=None, events=None,
-                  diverge_at=1e6, traj_ids=None):
+def run_reference(
+    value_and_grad,
+    spec,
+    x0,
+    steps,
+    record_every,
+    noise_fn=None,
+    events=None,
+    diverge_at=1e6,
+    traj_ids=None,
+):
     """Every row of ``x0`` through :func:`run_one`; arrays stacked over trajectories.
 
     ``traj_ids`` gives each row's trajectory index (keys the noise); default
@@ -274,3 +295,118 @@ def ewa_loop(theta, beta, bias_correction=False):
         v = beta * v + (1.0 - beta) * th
         out.append(v / (1.0 - beta**t) if bias_correction else v)
     return np.array(out)
+
+
+# --------------------------------------------------------------------------
+# mini-batches: the keyed shuffle in Python integers, per-example models in NumPy
+# --------------------------------------------------------------------------
+_MASK64 = (1 << 64) - 1
+
+
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def shuffle_key(seed, trajectory, epoch):
+    """The (seed, trajectory, epoch) key, from the generator's definition."""
+    golden, salt = 0x9E3779B97F4A7C15, 0x5851F42D4C957F2D
+    seed_key = _mix64(seed & _MASK64)
+    h = _mix64((seed_key ^ salt) ^ ((trajectory * golden) & _MASK64))
+    return _mix64((h + epoch * 0x94D049BB133111EB) & _MASK64)
+
+
+def feistel_permutation(key, m):
+    """The keyed permutation of range(m): Feistel + cycle walking + parity bit."""
+    golden = 0x9E3779B97F4A7C15
+    h = 2
+    while 4**h < m:
+        h += 1
+    mask = (1 << h) - 1
+    rounds = 12 if h <= 3 else 8
+    out = []
+    for i in range(m):
+        x = i
+        while True:
+            left, right = x >> h, x & mask
+            rk = key
+            for _ in range(rounds):
+                rk = (rk + golden) & _MASK64
+                left, right = right, left ^ (_mix64((right ^ rk) & _MASK64) & mask)
+            x = (left << h) | right
+            if x < m:
+                break
+        if key >> 63 and x <= 1 and m > 1:
+            x = 1 - x
+        out.append(x)
+    return np.array(out, dtype=np.int64)
+
+
+def example_value_and_grad(model, theta, x, y, hidden=1, l2=0.0):
+    """Loss and gradient of one example for the finite-sum models, from their formulas."""
+    theta = np.asarray(theta, dtype=np.float64)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    p = x.size
+    if model == "linear":
+        w, b = theta[:p], theta[p]
+        r = w @ x + b - y
+        return 0.5 * r * r, np.concatenate([r * x, [r]])
+    if model == "logistic":
+        w, b = theta[:p], theta[p]
+        z = w @ x + b
+        sig = 1.0 / (1.0 + math.exp(-z))
+        loss = math.log1p(math.exp(z)) - y * z + 0.5 * l2 * (w @ w)
+        return loss, np.concatenate([(sig - y) * x + l2 * w, [sig - y]])
+    if model == "tanh":
+        W = theta[: hidden * p].reshape(hidden, p)
+        a = theta[hidden * p :]
+        t = np.tanh(W @ x)
+        r = a @ t - y
+        gW = (r * a * (1.0 - t**2))[:, None] * x[None, :]
+        return 0.5 * r * r, np.concatenate([gW.ravel(), r * t])
+    raise ValueError(model)
+
+
+def batch_value_and_grad(model, theta, X, y, idx, **kw):
+    """Mean loss and gradient over the examples ``idx``."""
+    parts = [example_value_and_grad(model, theta, X[i], y[i], **kw) for i in idx]
+    return np.mean([p[0] for p in parts]), np.mean([p[1] for p in parts], axis=0)
+
+
+def minibatch_run(
+    model, X, y, spec, x0, steps, batch_size, seed, record_every=1, traj_ids=None, **kw
+):
+    """Mini-batch training of every row of ``x0``: epochs of fresh permutations.
+
+    ``spec.schedule`` is called with the update number; its epoch length must
+    already be ``ceil(m / batch_size)`` (the caller builds it so).  Returns
+    final points, recorded positions and recorded mini-batch costs.
+    """
+    m = len(y)
+    nb = -(-m // batch_size)
+    x0 = np.atleast_2d(np.asarray(x0, dtype=np.float64))
+    ids = range(len(x0)) if traj_ids is None else traj_ids
+    finals, frames, costs = [], [], []
+    for x_start, j in zip(x0, ids, strict=True):
+        x = x_start.copy()
+        st = _State(x.size)
+        fx, fc = [], []
+        for t in range(steps + 1):
+            epoch, q = divmod(t, nb)
+            if batch_size >= m:
+                idx = range(m)
+            else:
+                order = feistel_permutation(shuffle_key(seed, j, epoch), m)
+                idx = order[q * batch_size : (q + 1) * batch_size]
+            f, g = batch_value_and_grad(model, x, X, y, idx, **kw)
+            if record_every and t % record_every == 0:
+                fx.append(x.copy())
+                fc.append(f)
+            if t == steps:
+                break
+            x = update(spec, st, x, g, spec.schedule(t, spec.lr))
+        finals.append(x)
+        frames.append(fx)
+        costs.append(fc)
+    return np.array(finals), np.array(frames), np.array(costs)

@@ -79,7 +79,9 @@ def _nvvm_available() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _nvvm_available(), reason="NVVM not installed (pip install 'landscape[cuda]')")
+@pytest.mark.skipif(
+    not _nvvm_available(), reason="NVVM not installed (pip install 'landscape[cuda]')"
+)
 def test_every_surface_family_compiles_to_ptx(monkeypatch):
     """Real CUDA compilation (no GPU needed): kernels and all device functions."""
     import numba
@@ -98,12 +100,14 @@ def test_every_surface_family_compiles_to_ptx(monkeypatch):
         d, n, n_opt, E = surf.dim, 4, 2, 1
         args = (
             np.zeros((n, d), dt), 0, 32, np.zeros(n_opt, np.int64), np.zeros((n_opt, 5)),
-            np.zeros(n_opt, np.int64), np.zeros((n_opt, S.ROW_SIZE)), surf.params.astype(dt), 10, 1, 4,
-            0.0, _rng.seed_key_of(0), np.zeros(E, np.int64), np.zeros((E, d), dt),
-            np.zeros(E, dt), 1e6, 1e30, np.zeros((n_opt, 3, 4, d), dt), np.zeros((n_opt, n, d), dt),
-            np.zeros((n_opt, n), dt), np.zeros((n_opt, n, E), np.int64), np.zeros((n_opt, n), np.int64),
+            np.zeros(n_opt, np.int64), np.zeros((n_opt, S.ROW_SIZE)), np.zeros(n_opt, np.int64),
+            surf.params.astype(dt), 10, 1, 4, 0.0, _rng.seed_key_of(0), np.zeros(E, np.int64),
+            np.zeros((E, d), dt), np.zeros(E, dt), 1e6, 1e30, np.zeros((n_opt, 3, 4, d), dt),
+            np.zeros((n_opt, 3, 4), dt), np.zeros((n_opt, n, d), dt), np.zeros((n_opt, n), dt),
+            np.zeros((n_opt, n, E), np.int64), np.zeros((n_opt, n), np.int64),
         )  # fmt: skip
-        kern = fused_cuda.kernel_for(surf.vg, d, dt)
+        family, finite_sum = fused_cuda.family_of(surf)
+        kern = fused_cuda.kernel_for(family, d, dt, finite_sum)
         sig = tuple(numba.typeof(a) for a in args)
         ptx, _ = fused_cuda.cuda.compile_ptx(kern.py_func, sig, cc=(9, 0))
         assert ".entry" in ptx and "sm_90" in ptx, name

@@ -12,8 +12,10 @@ That compiles ~4x faster than a ``prange`` kernel (the parfor passes cost
 which thread runs it (noise is counter-based), so results do not depend on
 the thread count.
 
-The surface's ``vg`` is compiled into the kernel (one kernel per surface family
-and dtype, memoised); optimizers, schedules, surface parameters, events and
+The gradient *stage* is compiled into the kernel (one kernel per surface
+family, memoised): :func:`plain_stage` for an ordinary surface's ``vg``, the
+mini-batch stage of :mod:`landscape.surfaces.finite_sum` for a model fitted
+to data.  Optimizers, schedules, batch sizes, surface parameters, events and
 noise are all run-time data.
 """
 
@@ -32,27 +34,50 @@ from ..optim import _rules as R
 from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
 
 _KERNELS: dict = {}
+_STAGES: dict = {}
 _POOL: list = [None, 0]  # executor, its size
 
 
-def kernel_for(vg):
-    """The fused kernel for surface function ``vg`` (memoised per family)."""
-    key = (vg, _config.CPU_BLOCK)
+def plain_stage(vg):
+    """The gradient stage of an ordinary surface: its ``vg``, nothing else (memoised)."""
+    stage = _STAGES.get(vg)
+    if stage is None:
+
+        @njit(inline="always", **_config.NJIT_OPTIONS)
+        def stage(X, G, F, P, t, j0, b, seed_key, idx, keys):
+            vg(X, G, F, P)
+
+        _STAGES[vg] = stage
+    return stage
+
+
+def stage_of(surface):
+    """The CPU gradient stage for ``surface`` (mini-batches for finite sums)."""
+    if surface.finite_sum is not None:
+        from ..surfaces.finite_sum import cpu_functions
+
+        return cpu_functions(surface.finite_sum.acc)[2]
+    return plain_stage(surface.vg)
+
+
+def kernel_for(stage):
+    """The fused kernel for gradient stage ``stage`` (memoised per family)."""
+    key = (stage, _config.CPU_BLOCK)
     kern = _KERNELS.get(key)
     if kern is None:
-        kern = _make_kernel(vg, _config.CPU_BLOCK)
+        kern = _make_kernel(stage, _config.CPU_BLOCK)
         _KERNELS[key] = kern
     return kern
 
 
-def _make_kernel(vg, B):
+def _make_kernel(stage, B):
     opts = dict(_config.NJIT_OPTIONS)
 
     @njit(**opts)
     def kernel(
-        blk_lo, blk_hi, X0, kinds, hp, skinds, srows, P, steps, rec_every, rec_n, sigma, seed_key,
-        ev_kind, ev_center, ev_val, bound, ftz,
-        pos, final, final_loss, ev_t, div_t,
+        blk_lo, blk_hi, X0, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
+        seed_key, ev_kind, ev_center, ev_val, bound, ftz,
+        pos, bloss, final, final_loss, ev_t, div_t,
     ):  # fmt: skip
         n, d = X0.shape
         n_ev = ev_kind.shape[0]
@@ -74,6 +99,10 @@ def _make_kernel(vg, B):
             b1t = 1.0
             b2t = 1.0
             rule = R.rule_of(kind)
+            bsize = batch[o]
+            rec_bl = bloss.shape[1] > 0
+            idx = np.empty(B, np.int64)
+            keys = np.empty(B, np.uint64)
             X = np.empty((d, B), dt)
             G = np.empty((d, B), dt)
             M = np.zeros((d, B), dt)
@@ -100,7 +129,7 @@ def _make_kernel(vg, B):
             OK = np.empty(B, np.bool_)
             R2 = np.empty(B, dt)
             for t in range(steps + 1):
-                vg(X, G, F, P)
+                stage(X, G, F, P, t, j0, bsize, seed_key, idx, keys)
                 # divergence: non-finite loss/gradient or a coordinate beyond the bound
                 for j in range(B):
                     OK[j] = abs(F[j]) < big
@@ -141,6 +170,9 @@ def _make_kernel(vg, B):
                     for k in range(d):
                         for j in range(n_rec_here):
                             prow[j, k] = X[k, j]
+                    if rec_bl:
+                        for j in range(n_rec_here):
+                            bloss[o, f, j0 + j] = F[j]
                 if t == steps:
                     break
                 if sigma > 0.0:
@@ -218,12 +250,12 @@ def n_blocks(n: int) -> int:
     return (n + B - 1) // B
 
 
-def run(vg, n_opt: int, n: int, args: tuple) -> None:
-    """Run the kernel of ``vg`` over all ``n_opt * n_blocks(n)`` blocks in parallel.
+def run(stage, n_opt: int, n: int, args: tuple) -> None:
+    """Run the kernel of ``stage`` over all ``n_opt * n_blocks(n)`` blocks in parallel.
 
     ``args`` are the kernel's arguments after the block range.
     """
-    kern = kernel_for(vg)
+    kern = kernel_for(stage)
     total = n_opt * n_blocks(n)
     threads = max(1, min(numba.get_num_threads(), total))
     if threads == 1:

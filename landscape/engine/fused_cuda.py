@@ -59,19 +59,52 @@ def device_version(fn):
     return dev
 
 
-def kernel_for(vg, dim: int, dtype):
-    """The CUDA kernel for surface ``vg`` in ``dim`` dimensions and ``dtype`` (memoised)."""
-    key = (vg, int(dim), np.dtype(dtype).name)
+def _device_stage(family, finite_sum):
+    """The device gradient stage ``stage(X, G, F, P, t, j0, b, seed_key, idx, keys)`` of a family.
+
+    ``family`` is a surface's ``vg`` (ordinary surface) or, with
+    ``finite_sum``, a finite sum's per-example accumulator: the mini-batch
+    stage is then the same source as the CPU one
+    (:func:`landscape.surfaces.finite_sum.stage_functions`).
+    """
+    if finite_sum:
+        from ..surfaces.finite_sum import stage_functions
+
+        twins = {f: device_version(f) for f in (RNG.permute, RNG.shuffle_key, RNG.half_bits)}
+        return stage_functions(device_version(family), cuda.jit(device=True), twins)[1]
+    vg_d = device_version(family)
+
+    @cuda.jit(device=True)
+    def stage(X, G, F, P, t, j0, b, seed_key, idx, keys):
+        vg_d(X, G, F, P)
+
+    return stage
+
+
+def family_of(surface):
+    """``(family, finite_sum)``: what the CUDA kernel of ``surface`` is compiled from."""
+    if surface.finite_sum is not None:
+        return surface.finite_sum.acc, True
+    return surface.vg, False
+
+
+def kernel_for(family, dim: int, dtype, finite_sum: bool = False):
+    """The CUDA kernel for a surface family in ``dim`` dimensions and ``dtype`` (memoised).
+
+    ``family`` is a surface's ``vg``, or with ``finite_sum`` its finite sum's
+    accumulator (see :func:`family_of`).
+    """
+    key = (family, bool(finite_sum), int(dim), np.dtype(dtype).name)
     kern = _KERNELS.get(key)
     if kern is None:
-        kern = _make_kernel(vg, int(dim), np.dtype(dtype))
+        kern = _make_kernel(family, bool(finite_sum), int(dim), np.dtype(dtype))
         _KERNELS[key] = kern
     return kern
 
 
-def _make_kernel(vg, D, dtype):
+def _make_kernel(family, finite_sum, D, dtype):
     DT = from_dtype(dtype)
-    vg_d = device_version(vg)
+    stage = _device_stage(family, finite_sum)
     rule_of = device_version(R.rule_of)
     step_scalars = device_version(R.step_scalars)
     factor_at = device_version(S.factor_at)
@@ -91,9 +124,9 @@ def _make_kernel(vg, D, dtype):
 
     @cuda.jit
     def kernel(
-        X0, j_off, n_pad, kinds, hp, skinds, srows, P, steps, rec_every, rec_n, sigma, seed_key,
-        ev_kind, ev_center, ev_val, bound, big,
-        pos, final, final_loss, ev_t, div_t,
+        X0, j_off, n_pad, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
+        seed_key, ev_kind, ev_center, ev_val, bound, big,
+        pos, bloss, final, final_loss, ev_t, div_t,
     ):  # fmt: skip
         i = cuda.grid(1)
         n = X0.shape[0]
@@ -114,6 +147,10 @@ def _make_kernel(vg, D, dtype):
         sc = cuda.local.array(S_SIZE, DT)
         lim = cuda.local.array(2, DT)
         ET = cuda.local.array(MAX_EVENTS, np.int64)
+        idx = cuda.local.array(1, np.int64)
+        keys = cuda.local.array(1, np.uint64)
+        bsize = batch[o]
+        rec_bl = bloss.shape[1] > 0
         lim[0] = bound
         lim[1] = big
         xmax = lim[0]
@@ -136,7 +173,7 @@ def _make_kernel(vg, D, dtype):
         dstep = -1
         rec = rec_every > 0 and jg < rec_n
         for t in range(steps + 1):
-            vg_d(X, G, F, P)
+            stage(X, G, F, P, t, jg, bsize, seed_key, idx, keys)
             if live:
                 ok = abs(F[0]) < fmax
                 for k in range(D):
@@ -162,6 +199,8 @@ def _make_kernel(vg, D, dtype):
                 f = t // rec_every
                 for k in range(D):
                     pos[o, f, j, k] = X[k, 0]
+                if rec_bl:
+                    bloss[o, f, j] = F[0]
             if t == steps or not live:
                 continue
             if sigma > 0.0:
@@ -214,7 +253,7 @@ def chunk_size(n: int, n_opt: int, d: int, n_ev: int, rec_frames: int, itemsize:
     per_traj = (
         d * itemsize  # start
         + n_opt * (d * itemsize + itemsize + 8 + 8 * n_ev)  # final, loss, divergence, events
-        + n_opt * rec_frames * d * itemsize  # frames (upper bound: every trajectory recorded)
+        + n_opt * rec_frames * (d + 1) * itemsize  # frames and mini-batch costs (upper bound)
     )
     budget = int(_free_bytes() * _config.CUDA_MEMORY_FRACTION)
     cap = _config.CUDA_MAX_CHUNK
@@ -223,32 +262,36 @@ def chunk_size(n: int, n_opt: int, d: int, n_ev: int, rec_frames: int, itemsize:
     return max(1, size)
 
 
-def run(surface_vg, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, seed_key,
+def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, seed_key,
         ev_arrays, bound, outs):  # fmt: skip
     """Run all trajectories on the GPU, in chunks of trajectories if memory requires.
 
-    ``outs`` are host arrays ``(pos, final, final_loss, ev_t, div_t)`` laid out
-    like the CPU engine's; each chunk's part is copied back into them.
+    ``outs`` are host arrays ``(pos, bloss, final, final_loss, ev_t, div_t)``
+    laid out like the CPU engine's; each chunk's part is copied back into them.
     """
-    kinds, hp, skinds, srows, P = opt_arrays
+    kinds, hp, skinds, srows, batch, P = opt_arrays
     ev_kind, ev_center, ev_val = ev_arrays
     if ev_kind.shape[0] > MAX_EVENTS:
         raise ValueError(
             f"events must number at most {MAX_EVENTS} on the cuda backend, got {ev_kind.shape[0]}"
         )
-    pos, final, final_loss, ev_t, div_t = outs
+    pos, bloss, final, final_loss, ev_t, div_t = outs
     n, d = X0.shape
     n_opt = kinds.shape[0]
     n_frames = pos.shape[1]
-    kern = kernel_for(surface_vg, dim, dtype)
+    rec_bl = bloss.shape[1] > 0
+    family, finite_sum = family_of(surface)
+    kern = kernel_for(family, dim, dtype, finite_sum)
     itemsize = np.dtype(dtype).itemsize
     size = chunk_size(n, n_opt, d, ev_kind.shape[0], n_frames if rec_n else 0, itemsize)
     big = float(np.finfo(dtype).max)
     # event centres and levels in the run's dtype, as the CPU kernel uses them
     ev_center = np.ascontiguousarray(ev_center, dtype=dtype)
     ev_val = np.ascontiguousarray(ev_val, dtype=dtype)
-    dev_in = [cuda.to_device(a) for a in (kinds, hp, skinds, srows, P, ev_kind, ev_center, ev_val)]
-    d_kinds, d_hp, d_sk, d_sr, d_P, d_ek, d_ec, d_ev = dev_in
+    dev_in = [
+        cuda.to_device(a) for a in (kinds, hp, skinds, srows, batch, P, ev_kind, ev_center, ev_val)
+    ]
+    d_kinds, d_hp, d_sk, d_sr, d_b, d_P, d_ek, d_ec, d_ev = dev_in
     tpb = int(_config.CUDA_THREADS_PER_BLOCK)
     for lo in range(0, n, size):
         hi = min(n, lo + size)
@@ -257,18 +300,21 @@ def run(surface_vg, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, 
         n_pad = (m + WARP - 1) // WARP * WARP
         d_x0 = cuda.to_device(np.ascontiguousarray(X0[lo:hi]))
         d_pos = cuda.device_array((n_opt, n_frames, rec_here, d), dtype)
+        d_bl = cuda.device_array((n_opt, n_frames if rec_bl else 0, rec_here), dtype)
         d_final = cuda.device_array((n_opt, m, d), dtype)
         d_floss = cuda.device_array((n_opt, m), dtype)
         d_evt = cuda.device_array((n_opt, m, ev_kind.shape[0]), np.int64)
         d_div = cuda.device_array((n_opt, m), np.int64)
         blocks = (n_opt * n_pad + tpb - 1) // tpb
         kern[blocks, tpb](
-            d_x0, lo, n_pad, d_kinds, d_hp, d_sk, d_sr, d_P, steps, rec_every, rec_n, sigma,
+            d_x0, lo, n_pad, d_kinds, d_hp, d_sk, d_sr, d_b, d_P, steps, rec_every, rec_n, sigma,
             seed_key, d_ek, d_ec, d_ev, bound, big,
-            d_pos, d_final, d_floss, d_evt, d_div,
+            d_pos, d_bl, d_final, d_floss, d_evt, d_div,
         )  # fmt: skip
         if rec_here:
             pos[:, :, lo : lo + rec_here] = d_pos.copy_to_host()
+            if rec_bl:
+                bloss[:, :, lo : lo + rec_here] = d_bl.copy_to_host()
         final[:, lo:hi] = d_final.copy_to_host()
         final_loss[:, lo:hi] = d_floss.copy_to_host()
         ev_t[:, lo:hi] = d_evt.copy_to_host()

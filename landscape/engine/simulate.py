@@ -10,6 +10,7 @@ from .. import events as _events
 from .._rng import seed_key_of
 from ..optim.noise import Noise
 from ..optim.optimizers import Optimizer
+from ..optim.schedules import R_SPE
 from ..results import Result
 from ..surfaces import Surface
 from . import fused_cpu
@@ -67,6 +68,63 @@ def _starts(x0, dim):
     return arr
 
 
+def _batch_sizes(batch_size, names, surface):
+    """Batch size per optimizer (0: full batch) and the data's size ``m`` (0: not a finite sum)."""
+    fs = surface.finite_sum
+    n_opt = len(names)
+    if fs is None:
+        if batch_size is not None:
+            raise ValueError(
+                f"batch_size needs a finite-sum surface (linear_regression, logistic_regression, "
+                f"tanh_network; see landscape.surfaces.finite_sum), got batch_size={batch_size!r} "
+                f"for {surface.name}; for additive gradient noise use "
+                "landscape.noise.gaussian(sigma, batch_size)"
+            )
+        return np.zeros(n_opt, dtype=np.int64), 0
+    m = fs.m
+    if batch_size is None:
+        sizes = [m] * n_opt
+    elif isinstance(batch_size, dict):
+        unknown = sorted(set(batch_size) - set(names))
+        if unknown:
+            raise ValueError(
+                f"batch_size has no optimizer named {unknown[0]!r}; optimizers are {names}"
+            )
+        sizes = [batch_size.get(nm, m) for nm in names]
+    elif isinstance(batch_size, (list, tuple, np.ndarray)):
+        if len(batch_size) != n_opt:
+            raise ValueError(
+                f"batch_size must give one size per optimizer ({n_opt}), got {len(batch_size)}"
+            )
+        sizes = list(batch_size)
+    else:
+        sizes = [batch_size] * n_opt
+    out = np.empty(n_opt, dtype=np.int64)
+    for i, (nm, b) in enumerate(zip(names, sizes, strict=True)):
+        label = "batch_size" if not isinstance(batch_size, (dict, list, tuple, np.ndarray)) \
+            else f"batch_size[{nm!r}]"  # fmt: skip
+        b = V.integer(label, b, minimum=1)
+        if b > m:
+            raise ValueError(f"{label} must be between 1 and m = {m} (the examples), got {b}")
+        out[i] = b
+    return out, m
+
+
+def _epoch_rows(srows, opts, names, batch, m):
+    """Schedules on a finite sum count real epochs: ``ceil(m / b)`` steps each."""
+    for i, (o, nm) in enumerate(zip(opts, names, strict=True)):
+        spe = -(-m // int(batch[i]))
+        given = o.schedule.steps_per_epoch
+        if given != 1.0 and given != spe:
+            raise ValueError(
+                f"optimizers[{nm!r}]: the schedule's steps_per_epoch={given:g} conflicts with the "
+                f"data's {spe} steps per epoch (m = {m}, batch_size = {int(batch[i])}); leave "
+                "steps_per_epoch at its default on a finite-sum surface"
+            )
+        srows[i, R_SPE] = float(spe)
+    return srows
+
+
 def simulate(
     surface: Surface,
     optimizers,
@@ -78,6 +136,7 @@ def simulate(
     dtype: str = "float64",
     seed: int = 0,
     noise: Noise | None = None,
+    batch_size=None,
     events: dict | None = None,
     diverge_at: float | None = None,
     backend: str = "cpu",
@@ -109,6 +168,16 @@ def simulate(
         gives the same numbers whatever the thread count.
     noise : Noise or None
         Additive gradient noise (:func:`landscape.noise.gaussian`).
+    batch_size : int, sequence of int, dict name -> int, or None
+        Mini-batch size on a finite-sum surface (:mod:`landscape.minibatch`):
+        one for all optimizers, one per optimizer, or by name (others: the
+        full batch).  Each epoch every trajectory draws a fresh permutation of
+        the ``m`` examples (keyed by ``seed``, trajectory and epoch) and takes
+        consecutive batches of ``b``, the last one smaller; ``1`` is SGD,
+        ``m`` (or None) batch gradient descent.  Epoch-based schedules count
+        these epochs (``ceil(m / b)`` steps each).  The cost of each recorded
+        step's mini-batch is kept as :attr:`Result.batch_loss`; ``loss_below``
+        events test that mini-batch cost.
     events : dict name -> Event
         First-passage conditions (:mod:`landscape.events`), computed in the kernel.
     diverge_at : float
@@ -158,15 +227,19 @@ def simulate(
             f"record_every={rec_every} with record={rec_n} would keep {out_bytes / 2**30:.1f} GiB "
             "of frames; raise record_every or lower record"
         )
+    batch, m = _batch_sizes(batch_size, names, surface)
     kinds = np.array([o.kind_id for o in opts], dtype=np.int64)
     hp = np.stack([o.hp_row() for o in opts])
     skinds = np.array([o.schedule.kind for o in opts], dtype=np.int64)
     srows = np.stack([o.schedule.row() for o in opts])
+    if m:
+        srows = _epoch_rows(srows, opts, names, batch, m)
 
     # frame-major storage (a frame of a block is one contiguous write); the
     # Result exposes an (optimizer, trajectory, frame, coord) view of it.  The
     # loss of recorded frames is computed on demand from the positions.
     pos = np.empty((n_opt, n_frames, rec_n, d), dtype=dt)
+    bloss = np.empty((n_opt, n_frames, rec_n) if m else (n_opt, 0, 0), dtype=dt)
     final = np.empty((n_opt, n, d), dtype=dt)
     final_loss = np.empty((n_opt, n), dtype=dt)
     ev_t = np.empty((n_opt, n, len(events)), dtype=np.int64)
@@ -180,17 +253,23 @@ def simulate(
         from . import fused_cuda
 
         fused_cuda.run(
-            surface.vg, d, dt, X0c, (kinds, hp, skinds, srows, P), steps, rec_every, rec_n,
+            surface, d, dt, X0c, (kinds, hp, skinds, srows, batch, P), steps, rec_every, rec_n,
             float(sigma), key, (ev_kind, ev_center, ev_val), float(bound),
-            (pos, final, final_loss, ev_t, div_t),
+            (pos, bloss, final, final_loss, ev_t, div_t),
         )  # fmt: skip
     else:
         args = (
-            X0c, kinds, hp, skinds, srows, P, steps, rec_every, rec_n, float(sigma), key,
+            X0c, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, float(sigma), key,
             ev_kind, ev_center, ev_val, float(bound), ftz,
-            pos, final, final_loss, ev_t, div_t,
+            pos, bloss, final, final_loss, ev_t, div_t,
         )  # fmt: skip
-        fused_cpu.run(surface.vg, n_opt, n, args)
+        fused_cpu.run(fused_cpu.stage_of(surface), n_opt, n, args)
+    if m and np.any(batch < m):
+        # the kernel's last loss is a mini-batch cost: report the full cost J
+        ok = np.isfinite(final).all(axis=2)
+        full = np.full(final_loss.shape, np.nan)
+        full[ok] = surface.value(final[ok].astype(np.float64))
+        final_loss = np.where(ok, full, final_loss).astype(dt)
 
     config = {
         "surface": {"name": surface.name, "dim": d, "params": _plain(surface.kwargs)},
@@ -204,6 +283,13 @@ def simulate(
         "dtype": dtype,
         "seed": seed,
         "noise": None if noise is None else noise.describe(),
+        "minibatch": None
+        if not m
+        else {
+            "m": m,
+            "batch_size": batch.tolist(),
+            "steps_per_epoch": [-(-m // int(b)) for b in batch],
+        },  # fmt: skip
         "events": {k: e.describe() for k, e in events.items()},
         "diverge_at": bound,
         "backend": where,
@@ -213,6 +299,7 @@ def simulate(
         names=names,
         positions=pos.transpose(0, 2, 1, 3),
         frame_steps=np.arange(n_frames, dtype=np.int64) * rec_every,
+        batch_loss=bloss.transpose(0, 2, 1) if m else None,
         final=final,
         final_loss=final_loss,
         events={name: ev_t[:, :, i].copy() for i, name in enumerate(events)},

@@ -12,6 +12,7 @@ from .classic import (
     six_hump_camel,
     styblinski_tang,
 )
+from .finite_sum import linear_regression, logistic_regression, tanh_network
 from .plateau import plateau
 from .quadratic import elongated_bowl, quadratic
 from .saddles import monkey_saddle, saddle, strict_saddle
@@ -24,6 +25,8 @@ _REGISTRY = Registry(
         "elongated_bowl": elongated_bowl,
         "goldstein_price": goldstein_price,
         "himmelblau": himmelblau,
+        "linear_regression": linear_regression,
+        "logistic_regression": logistic_regression,
         "monkey_saddle": monkey_saddle,
         "plateau": plateau,
         "quadratic": quadratic,
@@ -33,6 +36,7 @@ _REGISTRY = Registry(
         "six_hump_camel": six_hump_camel,
         "strict_saddle": strict_saddle,
         "styblinski_tang": styblinski_tang,
+        "tanh_network": tanh_network,
     },
 )
 

@@ -59,6 +59,10 @@ class Surface:
         The formula in LaTeX, for titles and documentation.
     kwargs : dict
         The keyword arguments the surface was built with (for reproducibility).
+    finite_sum : FiniteSum or None
+        For a model fitted to data (:mod:`landscape.surfaces.finite_sum`): the
+        data and the per-example accumulator that mini-batches use.  ``vg``
+        and ``hess`` are then the full-batch cost's.
     """
 
     name: str
@@ -72,6 +76,7 @@ class Surface:
     formula: str = ""
     maxima: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     kwargs: dict = field(default_factory=dict)
+    finite_sum: object = None
 
     # -- evaluation helpers (NumPy in, NumPy out; compile on first use) -------
     def value_and_grad(self, x):
@@ -116,6 +121,8 @@ class Surface:
 def _fmt(v):
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, np.ndarray) and v.size > 16:
+        return f"<{'x'.join(map(str, v.shape))} array>"
     if isinstance(v, np.ndarray):
         return np.array2string(v, precision=3, separator=",", max_line_width=10**6).replace("\n", "")
     return repr(v) if isinstance(v, str) else str(v)

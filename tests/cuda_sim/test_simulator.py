@@ -70,8 +70,9 @@ def assert_agree(g, c, rtol=1e-12, atol=1e-12):
 def test_every_kind_matches_cpu_float64(noise):
     surf = ls.surfaces.rosenbrock()
     x0 = ls.starts.normal(23, [-1.5, 2.0], 0.3, seed=1)
-    g, c = both(surf, every_kind(), x0, 24, record_every=4, record=15, noise=noise,
-                events=EVENTS, seed=3)
+    g, c = both(
+        surf, every_kind(), x0, 24, record_every=4, record=15, noise=noise, events=EVENTS, seed=3
+    )
     assert (c.diverged[-1] >= 0).any(), "the last optimizer must diverge somewhere"
     assert (c.diverged[:-1] < 0).all()
     assert_agree(g, c)
@@ -94,9 +95,15 @@ def test_chunking_gives_the_same_numbers(monkeypatch):
 @pytest.mark.parametrize(
     "make,x0",
     [
-        (lambda: ls.surfaces.strict_saddle(dim=5, k=2), lambda: ls.starts.ball(11, np.zeros(5), 1e-2, seed=4)),
+        (
+            lambda: ls.surfaces.strict_saddle(dim=5, k=2),
+            lambda: ls.starts.ball(11, np.zeros(5), 1e-2, seed=4),
+        ),
         (lambda: ls.surfaces.plateau(), lambda: ls.starts.normal(11, [3.5, 0.3], 0.5, seed=4)),
-        (lambda: ls.surfaces.elongated_bowl(kappa=20.0, angle=0.4), lambda: ls.starts.sphere(11, [0, 0], 2.0)),
+        (
+            lambda: ls.surfaces.elongated_bowl(kappa=20.0, angle=0.4),
+            lambda: ls.starts.sphere(11, [0, 0], 2.0),
+        ),
     ],
     ids=["strict_saddle", "plateau", "bowl"],
 )
@@ -105,16 +112,23 @@ def test_other_surface_families_match_cpu(make, x0):
     opts = [ls.optim.gd(lr=0.05), ls.optim.adam(lr=0.05), ls.optim.heavy_ball(lr=0.02)]
     d = surf.dim
     events = {"away": ls.events.leave_ball(np.zeros(d), 0.5), "low": ls.events.loss_below(-0.1)}
-    g, c = both(surf, opts, starts, 20, record_every=5, events=events,
-                noise=ls.noise.gaussian(0.1), seed=9)
+    g, c = both(
+        surf, opts, starts, 20, record_every=5, events=events, noise=ls.noise.gaussian(0.1), seed=9
+    )
     assert_agree(g, c)
 
 
 def test_float32_matches_cpu_to_rounding():
     surf = ls.surfaces.rosenbrock()
     x0 = ls.starts.normal(12, [-1.0, 1.0], 0.2, seed=6)
-    g, c = both(surf, [ls.optim.adam(lr=1e-2), ls.optim.rmsprop(lr=1e-3)], x0, 20,
-                record_every=10, dtype="float32")
+    g, c = both(
+        surf,
+        [ls.optim.adam(lr=1e-2), ls.optim.rmsprop(lr=1e-3)],
+        x0,
+        20,
+        record_every=10,
+        dtype="float32",
+    )
     assert g.final.dtype == np.float32
     assert_agree(g, c, rtol=1e-4, atol=1e-5)
 
@@ -124,3 +138,32 @@ def test_too_many_events_is_a_clear_error():
     events = {f"e{i}": ls.events.loss_below(float(i)) for i in range(9)}
     with pytest.raises(ValueError, match="events"):
         ls.simulate(surf, ls.optim.gd(), [[0.0, 0.0]], 2, backend="cuda", events=events)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ls.surfaces.linear_regression(m=13, seed=1), lambda: ls.surfaces.tanh_network(m=9)],
+    ids=["linear_regression", "tanh_network"],
+)
+def test_minibatches_match_cpu(make):
+    """Same keyed shuffles, partitions and epoch schedules on both backends."""
+    surf = make()
+    x0 = ls.starts.normal(11, [0.5, 0.5], 0.5, seed=2)
+    opts = {
+        "sgd": ls.optim.sgd(0.3),
+        "adam": ls.optim.adam(0.05, schedule=ls.schedules.inverse_time(0.5)),
+        "full": ls.optim.momentum(0.2),
+    }
+    g, c = both(
+        surf,
+        opts,
+        x0,
+        12,
+        record_every=3,
+        record=7,
+        batch_size=[1, 4, 13 if surf.finite_sum.m == 13 else 9],
+        events={"low": ls.events.loss_below(0.3)},
+        seed=4,
+    )
+    assert_agree(g, c)
+    np.testing.assert_allclose(g.batch_loss, c.batch_loss, rtol=1e-12, atol=1e-12)
