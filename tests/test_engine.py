@@ -607,7 +607,7 @@ def test_ewa_course_temperature():
 # --------------------------------------------------------------------------
 def test_no_recompilation_for_data_changes():
     surf = ls.surfaces.rosenbrock()
-    kern = fused_cpu.kernel_for(surf.vg)
+    kern = fused_cpu.kernel_for(fused_cpu.stage_of(surf))
     x0 = ls.starts.normal(5, [0.0, 0.0], 0.5, seed=0)
     ls.simulate(surf, ls.optim.gd(1e-3), x0, 5)
     n_sig = len(kern.signatures)
@@ -626,11 +626,11 @@ def test_no_recompilation_for_data_changes():
     ls.simulate(ls.surfaces.rosenbrock(dim=3, a=2.0), ls.optim.heavy_ball(1e-4),
                 np.zeros((4, 3)), 4, events={"l": ls.events.leave_ball([0, 0, 0], 1.0)})
     assert ls.surfaces.rosenbrock(dim=3).vg is surf.vg
-    assert fused_cpu.kernel_for(surf.vg) is kern
+    assert fused_cpu.kernel_for(fused_cpu.stage_of(surf)) is kern
     assert len(kern.signatures) == n_sig
 
     bowl = ls.surfaces.elongated_bowl(kappa=10.0)
-    kq = fused_cpu.kernel_for(bowl.vg)
+    kq = fused_cpu.kernel_for(fused_cpu.stage_of(bowl))
     ls.simulate(bowl, ls.optim.gd(0.01), np.ones((2, 2)), 3)
     nq = len(kq.signatures)
     ls.simulate(ls.surfaces.elongated_bowl(kappa=3.0, angle=1.0), ls.optim.adam(), np.ones((2, 2)),
