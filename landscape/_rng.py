@@ -91,6 +91,34 @@ def half_bits(m):
     return h
 
 
+@njit(inline="always", **NJIT_OPTIONS)
+def _rounds(h):
+    return 12 if h <= 3 else 8
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _walk(key, x, hu, mask, mu, rounds):
+    """Feistel passes from ``x`` until the value is below ``m``; then the parity bit."""
+    while True:
+        left = x >> hu
+        right = x & mask
+        rk = key
+        for _ in range(rounds):
+            rk += _GOLDEN
+            left, right = right, left ^ (mix64(right ^ rk) & mask)
+        x = (left << hu) | right
+        if x < mu:
+            break
+    return _parity(key, x, mu)
+
+
+@njit(inline="always", **NJIT_OPTIONS)
+def _parity(key, x, mu):
+    if (key >> _S63) != 0 and x <= _ONE and mu > _ONE:
+        return _ONE - x
+    return x
+
+
 @njit(**NJIT_OPTIONS)
 def permute(key, i, m, h):
     """Position ``i`` of the keyed permutation of ``{0, .., m-1}`` (``h = half_bits(m)``).
@@ -107,22 +135,42 @@ def permute(key, i, m, h):
     """
     hu = np.uint64(h)
     mask = (_ONE << hu) - _ONE
+    return np.int64(_walk(key, np.uint64(i), hu, mask, np.uint64(m), _rounds(h)))
+
+
+@njit(**NJIT_OPTIONS)
+def permute_lanes(W, i, m, h, out):
+    """``out[j] = permute(W[0, j], i, m, h)`` for every lane ``j``, vectorised.
+
+    ``W`` is a ``(3, n)`` uint64 workspace whose first row holds the lanes'
+    keys.  The first Feistel pass runs over lanes in lock step (SIMD); the
+    lanes whose value lands outside ``{0, .., m-1}`` finish their cycle walk
+    one by one.
+    """
+    n = W.shape[1]
+    hu = np.uint64(h)
+    mask = (_ONE << hu) - _ONE
     mu = np.uint64(m)
-    rounds = 12 if h <= 3 else 8
-    x = np.uint64(i)
-    while True:
-        left = x >> hu
-        right = x & mask
-        rk = key
-        for _ in range(rounds):
-            rk += _GOLDEN
-            left, right = right, left ^ (mix64(right ^ rk) & mask)
-        x = (left << hu) | right
-        if x < mu:
-            break
-    if (key >> _S63) != 0 and x <= _ONE and mu > _ONE:
-        x = _ONE - x
-    return np.int64(x)
+    x0 = np.uint64(i)
+    left0 = x0 >> hu
+    right0 = x0 & mask
+    for j in range(n):
+        W[1, j] = left0
+        W[2, j] = right0
+    c = np.uint64(0)
+    for _ in range(_rounds(h)):
+        c += _GOLDEN
+        for j in range(n):
+            t = W[1, j] ^ (mix64(W[2, j] ^ (W[0, j] + c)) & mask)
+            W[1, j] = W[2, j]
+            W[2, j] = t
+    for j in range(n):
+        x = (W[1, j] << hu) | W[2, j]
+        if x >= mu:
+            x = _walk(W[0, j], x, hu, mask, mu, _rounds(h))
+        else:
+            x = _parity(W[0, j], x, mu)
+        out[j] = np.int64(x)
 
 
 @njit(**NJIT_OPTIONS)

@@ -131,7 +131,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
     G = np.empty_like(X)
     F = np.empty(1)
     idx = np.empty(1, dtype=np.int64)
-    keys = np.empty(1, dtype=np.uint64)
+    keys = np.empty((3, 1), dtype=np.uint64)
     for a, j in enumerate(trajs):
         for c, t in enumerate(ts):
             stage(X, G, F, surface.params, int(t), int(j), b, key, idx, keys)

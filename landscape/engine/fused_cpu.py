@@ -82,6 +82,8 @@ def _make_kernel(stage, B):
         n, d = X0.shape
         n_ev = ev_kind.shape[0]
         nb = (n + B - 1) // B
+        # lanes per block: B, or fewer (a multiple of 8) when there are fewer trajectories
+        W = B if n >= B else (n + 7) // 8 * 8
         dt = X0.dtype
         big = np.finfo(dt).max
         for blk in range(blk_lo, blk_hi):
@@ -101,16 +103,16 @@ def _make_kernel(stage, B):
             rule = R.rule_of(kind)
             bsize = batch[o]
             rec_bl = bloss.shape[1] > 0
-            idx = np.empty(B, np.int64)
-            keys = np.empty(B, np.uint64)
-            X = np.empty((d, B), dt)
-            G = np.empty((d, B), dt)
-            M = np.zeros((d, B), dt)
-            Vv = np.zeros((d, B), dt)
-            F = np.empty(B, dt)
-            live = np.ones(B, np.bool_)
-            ET = np.full((n_ev, B), -1, np.int64)
-            DT = np.full(B, -1, np.int64)
+            idx = np.empty(W, np.int64)
+            keys = np.empty((3, W), np.uint64)
+            X = np.empty((d, W), dt)
+            G = np.empty((d, W), dt)
+            M = np.zeros((d, W), dt)
+            Vv = np.zeros((d, W), dt)
+            F = np.empty(W, dt)
+            live = np.ones(W, np.bool_)
+            ET = np.full((n_ev, W), -1, np.int64)
+            DT = np.full(W, -1, np.int64)
             EC = np.empty((n_ev, d), dt)
             EV = np.empty(n_ev, dt)
             for e in range(n_ev):
@@ -123,25 +125,25 @@ def _make_kernel(stage, B):
             xmax = bnd[0]
             zero = cst(X0, 0.0)
             for k in range(d):
-                for j in range(B):
+                for j in range(W):
                     X[k, j] = X0[j0 + min(j, nl - 1), k]
             n_rec_here = max(0, min(nl, rec_n - j0))
-            OK = np.empty(B, np.bool_)
-            R2 = np.empty(B, dt)
+            OK = np.empty(W, np.bool_)
+            R2 = np.empty(W, dt)
             for t in range(steps + 1):
                 stage(X, G, F, P, t, j0, bsize, seed_key, idx, keys)
                 # divergence: non-finite loss/gradient or a coordinate beyond the bound
-                for j in range(B):
+                for j in range(W):
                     OK[j] = abs(F[j]) < big
                 for k in range(d):
-                    for j in range(B):
+                    for j in range(W):
                         OK[j] = OK[j] & (abs(X[k, j]) <= xmax) & (abs(G[k, j]) < big)
                 # a cheap any-reduction first; the per-lane bookkeeping is rare
                 anybad = False
-                for j in range(B):
+                for j in range(W):
                     anybad |= live[j] & ~OK[j]
                 if anybad:
-                    for j in range(B):
+                    for j in range(W):
                         if live[j] and not OK[j]:
                             DT[j] = t
                             live[j] = False
@@ -149,18 +151,18 @@ def _make_kernel(stage, B):
                     ek = ev_kind[e]
                     thr = EV[e]
                     if ek == ENTER_BALL or ek == LEAVE_BALL:
-                        for j in range(B):
+                        for j in range(W):
                             R2[j] = zero
                         for k in range(d):
                             c = EC[e, k]
-                            for j in range(B):
+                            for j in range(W):
                                 dx = X[k, j] - c
                                 R2[j] += dx * dx
-                        for j in range(B):
+                        for j in range(W):
                             hit = (R2[j] < thr) if ek == ENTER_BALL else (R2[j] > thr)
                             ET[e, j] = t if (hit & live[j] & (ET[e, j] < 0)) else ET[e, j]
                     else:
-                        for j in range(B):
+                        for j in range(W):
                             hit = F[j] < thr
                             ET[e, j] = t if (hit & live[j] & (ET[e, j] < 0)) else ET[e, j]
                 if n_rec_here > 0 and t % rec_every == 0:
@@ -189,21 +191,21 @@ def _make_kernel(stage, B):
                 a = sc[R.S_A]
                 if rule == R.RULE_GD:
                     for k in range(d):
-                        for j in range(B):
+                        for j in range(W):
                             xn = R.gd(X[k, j], G[k, j], a)
                             X[k, j] = xn if live[j] else X[k, j]
                 elif rule == R.RULE_MOM:
                     b1 = sc[R.S_B1]
                     c1 = sc[R.S_C1]
                     for k in range(d):
-                        for j in range(B):
+                        for j in range(W):
                             xn, mn = R.momentum(X[k, j], G[k, j], M[k, j], a, b1, c1)
                             X[k, j] = xn if live[j] else X[k, j]
                             M[k, j] = mn
                 elif rule == R.RULE_NAG:
                     b1 = sc[R.S_B1]
                     for k in range(d):
-                        for j in range(B):
+                        for j in range(W):
                             xn, mn = R.nesterov(X[k, j], G[k, j], M[k, j], a, b1)
                             X[k, j] = xn if live[j] else X[k, j]
                             M[k, j] = mn
@@ -212,7 +214,7 @@ def _make_kernel(stage, B):
                     c2 = sc[R.S_C2]
                     e_ = sc[R.S_E]
                     for k in range(d):
-                        for j in range(B):
+                        for j in range(W):
                             xn, vn = R.rms(X[k, j], G[k, j], Vv[k, j], a, b2, c2, e_)
                             X[k, j] = xn if live[j] else X[k, j]
                             Vv[k, j] = vn
@@ -224,7 +226,7 @@ def _make_kernel(stage, B):
                     e_ = sc[R.S_E]
                     dec = sc[R.S_DECAY]
                     for k in range(d):
-                        for j in range(B):
+                        for j in range(W):
                             xn, mn, vn = R.adam(
                                 X[k, j], G[k, j], M[k, j], Vv[k, j], a, b1, c1, b2, c2, e_, dec
                             )

@@ -70,7 +70,7 @@ def _device_stage(family, finite_sum):
     if finite_sum:
         from ..surfaces.finite_sum import stage_functions
 
-        twins = {f: device_version(f) for f in (RNG.permute, RNG.shuffle_key, RNG.half_bits)}
+        twins = {f: device_version(f) for f in (RNG.permute_lanes, RNG.shuffle_key, RNG.half_bits)}
         return stage_functions(device_version(family), cuda.jit(device=True), twins)[1]
     vg_d = device_version(family)
 
@@ -148,7 +148,7 @@ def _make_kernel(family, finite_sum, D, dtype):
         lim = cuda.local.array(2, DT)
         ET = cuda.local.array(MAX_EVENTS, np.int64)
         idx = cuda.local.array(1, np.int64)
-        keys = cuda.local.array(1, np.uint64)
+        keys = cuda.local.array((3, 1), np.uint64)
         bsize = batch[o]
         rec_bl = bloss.shape[1] > 0
         lim[0] = bound

@@ -38,7 +38,7 @@ from numba import njit
 
 from .. import _validate as V
 from .._config import NJIT_OPTIONS
-from .._rng import half_bits, permute, shuffle_key
+from .._rng import half_bits, permute_lanes, shuffle_key
 from .._typed import cst
 from . import _critical as C
 from ._base import Surface, points
@@ -84,6 +84,15 @@ def _linear_acc(X, G, F, P, idx):
     m = int(P[H_M])
     half = cst(X, 0.5)
     yo = H_DATA + m * p
+    if p == 1:  # one feature: a branch-free lane loop (gathers vectorise)
+        for j in range(n):
+            i = idx[j]
+            xi = cst(X, P[H_DATA + i])
+            r = X[1, j] + X[0, j] * xi - cst(X, P[yo + i])
+            F[j] += half * r * r
+            G[0, j] += r * xi
+            G[1, j] += r
+        return
     for j in range(n):
         i = idx[j]
         base = H_DATA + i * p
@@ -107,6 +116,21 @@ def _logistic_acc(X, G, F, P, idx):
     half = cst(X, 0.5)
     lam = cst(X, P[H_L2])
     yo = H_DATA + m * p
+    if p == 1:  # one feature: a branch-free lane loop (gathers vectorise)
+        for j in range(n):
+            i = idx[j]
+            xi = cst(X, P[H_DATA + i])
+            w = X[0, j]
+            z = X[1, j] + w * xi
+            y = cst(X, P[yo + i])
+            e = math.exp(-abs(z))
+            s = one / (one + e)
+            sig = s if z >= zero else e * s
+            F[j] += max(z, zero) + math.log1p(e) - y * z + half * lam * w * w
+            r = sig - y
+            G[0, j] += r * xi + lam * w
+            G[1, j] += r
+        return
     for j in range(n):
         i = idx[j]
         base = H_DATA + i * p
@@ -137,6 +161,17 @@ def _tanh_acc(X, G, F, P, idx):
     half = cst(X, 0.5)
     yo = H_DATA + m * p
     ao = h * p
+    if h == 1 and p == 1:  # the 2-D network (w, a): a branch-free lane loop
+        for j in range(n):
+            i = idx[j]
+            xi = cst(X, P[H_DATA + i])
+            a = X[1, j]
+            t = math.tanh(X[0, j] * xi)
+            r = a * t - cst(X, P[yo + i])
+            F[j] += half * r * r
+            G[1, j] += r * t
+            G[0, j] += r * a * (one - t * t) * xi
+        return
     for j in range(n):
         i = idx[j]
         base = H_DATA + i * p
@@ -169,13 +204,14 @@ def stage_functions(acc, jit, twins=None):
     order; ``minibatch(X, G, F, P, t, j0, b, seed_key, idx, keys)`` the mean over
     the mini-batch that lane ``j`` (trajectory ``j0 + j``) uses at step ``t``
     with batch size ``b`` (``b <= 0`` or ``b >= m``: the full batch, in order,
-    so batch gradient descent is exactly the full-batch surface).  ``idx`` and
-    ``keys`` are per-lane int64/uint64 workspaces.  ``twins`` maps the shuffle's
+    so batch gradient descent is exactly the full-batch surface).  ``idx`` is
+    an int64 ``(n,)`` and ``keys`` a uint64 ``(3, n)`` workspace (keys and
+    the shuffle's Feistel halves).  ``twins`` maps the shuffle's
     helper functions to their versions for ``jit``'s target (CUDA device
     functions); by default the CPU ones are used.
     """
     tw = twins or {}
-    _permute = tw.get(permute, permute)
+    _permute_lanes = tw.get(permute_lanes, permute_lanes)
     _shuffle_key = tw.get(shuffle_key, shuffle_key)
     _half_bits = tw.get(half_bits, half_bits)
 
@@ -224,11 +260,10 @@ def stage_functions(acc, jit, twins=None):
         size = min(b, m - start)
         h = _half_bits(m)
         for j in range(n):
-            keys[j] = _shuffle_key(seed_key, j0 + j, epoch)
+            keys[0, j] = _shuffle_key(seed_key, j0 + j, epoch)
         zero_j(X, G, F)
         for s in range(size):
-            for j in range(n):
-                idx[j] = _permute(keys[j], start + s, m, h)
+            _permute_lanes(keys, start + s, m, h, idx)
             acc(X, G, F, P, idx)
         scale_j(X, G, F, size)
 
