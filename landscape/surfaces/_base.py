@@ -63,6 +63,15 @@ class Surface:
         For a model fitted to data (:mod:`landscape.surfaces.finite_sum`): the
         data and the per-example accumulator that mini-batches use.  ``vg``
         and ``hess`` are then the full-batch cost's.
+    batched : object or None
+        For high-dimensional surfaces whose gradient is matrix products
+        (:mod:`landscape.surfaces.random`): an object with
+        ``value_and_grad(X, G) -> F`` (``X``, ``G`` of shape ``(n, d)``, C
+        order, float32 or float64, computed with BLAS in that dtype),
+        ``hvp(x, v)`` and ``hessian(x)`` (float64, one point) and ``manifold``
+        (None, or ``"sphere"``: the points live on ``|x|^2 = d``).
+        :func:`landscape.simulate` runs these in the batched engine; ``vg``
+        and ``hess`` may then be None.
     """
 
     name: str
@@ -77,12 +86,18 @@ class Surface:
     maxima: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     kwargs: dict = field(default_factory=dict)
     finite_sum: object = None
+    batched: object = None
 
     # -- evaluation helpers (NumPy in, NumPy out; compile on first use) -------
     def value_and_grad(self, x):
         """Value and gradient at points ``x`` of shape ``(..., d)``."""
         pts = _as_points(x, self.dim)
         flat = pts.reshape(-1, self.dim)
+        if self.batched is not None:
+            Xb = np.ascontiguousarray(flat)
+            Gb = np.empty_like(Xb)
+            F = self.batched.value_and_grad(Xb, Gb)
+            return np.asarray(F).reshape(pts.shape[:-1]), Gb.reshape(pts.shape)
         X = np.ascontiguousarray(flat.T)
         G = np.empty_like(X)
         F = np.empty(X.shape[1])
@@ -97,13 +112,24 @@ class Surface:
         """Gradient at points ``x`` of shape ``(..., d)``."""
         return self.value_and_grad(x)[1]
 
+    def hvp(self, x, v):
+        """Hessian-vector product at one point ``x`` (float64, shape ``(d,)``)."""
+        x = np.ascontiguousarray(_as_points(x, self.dim), dtype=np.float64).reshape(self.dim)
+        v = np.ascontiguousarray(_as_points(v, self.dim), dtype=np.float64).reshape(self.dim)
+        if self.batched is not None:
+            return np.asarray(self.batched.hvp(x, v), dtype=np.float64)
+        return self.hessian(x) @ v
+
     def hessian(self, x):
         """Hessian at one point ``x`` (shape ``(d,)``) or a stack ``(..., d)``."""
         pts = _as_points(x, self.dim)
         flat = pts.reshape(-1, self.dim)
         out = np.empty((flat.shape[0], self.dim, self.dim))
         for i in range(flat.shape[0]):
-            self.hess(np.ascontiguousarray(flat[i]), self.params, out[i])
+            if self.batched is not None:
+                out[i] = self.batched.hessian(np.ascontiguousarray(flat[i]))
+            else:
+                self.hess(np.ascontiguousarray(flat[i]), self.params, out[i])
         return out.reshape(pts.shape + (self.dim,))
 
     @property
