@@ -29,6 +29,10 @@ Schema
                                  # linear_warmup takes then = { name = ..., ... }
     noise = { sigma = 2.0, batch_size = 64 }              # optional: this optimizer's own
                                  # gradient noise (overrides simulate.noise; sigma = 0: none)
+    batch_size = 64              # optional, finite-sum surfaces only (linear_regression,
+                                 # logistic_regression, tanh_network): real mini-batches of
+                                 # 64 examples (1: SGD; "m": the full batch); overrides
+                                 # simulate.batch_size
 
     [starts]                     # kind + that function's arguments (landscape.starts):
     kind = "point"               # point | normal | uniform | grid | sphere | ball
@@ -42,6 +46,8 @@ Schema
     seed = 0
     diverge_at = 1e6
     noise = { sigma = 0.5, batch_size = 64 }              # optional (landscape.noise.gaussian)
+    batch_size = 64              # optional, finite-sum surfaces only: every optimizer's
+                                 # mini-batch size (default: the full batch, "m")
     events = { escaped = { kind = "leave_ball", center = [0, 0], radius = 1.0 } }
                                  # leave_ball | enter_ball (center, radius) | loss_below (level)
 
@@ -55,6 +61,14 @@ Schema
     [schedules."1/(1+t)"]        # only for render.kind = "schedules": label -> schedule
     name = "inverse_time"
     decay = 1.0
+
+Mini-batches: on a finite-sum surface every optimizer runs with its own
+``batch_size`` (its key, else ``simulate.batch_size``, else the full batch)
+in one launch (:func:`landscape.simulate`'s ``batch_size``); each epoch
+draws a fresh shuffle of the examples per trajectory, and schedules count
+real epochs (``ceil(m / b)`` steps), so a schedule's ``steps_per_epoch``
+must be left out (or agree).  ``noise`` on the other hand only *adds*
+Gaussian noise to the gradient, on any surface.
 
 ``ewa`` and ``schedules`` recipes simulate nothing and must not have
 ``[surface]``, ``[optimizers]``, ``[starts]`` or ``[simulate]``.
@@ -337,11 +351,12 @@ def _noise_of(ctx, path, raw):
 
 
 def _optimizers(ctx, raw):
+    """``(label -> optimizer, label -> own noise, label -> raw batch_size)``."""
     path = ("optimizers",)
     t = _table(ctx, path, raw, "a table of label -> { kind = ..., lr = ... }")
     if not t:
         raise ctx.error(path, "must name at least one optimizer")
-    out, noises = {}, {}
+    out, noises, batches = {}, {}, {}
     for label, spec in t.items():
         p = (*path, label)
         spec = _table(ctx, p, spec)
@@ -351,14 +366,77 @@ def _optimizers(ctx, raw):
         kind = _choice(ctx, (*p, "kind"), kind, optim.names())
         ctor = getattr(optim, kind)
         names, _ = _signature(ctor)
-        _unknown(ctx, p, spec, ["kind", *names, "noise"], what=f"hyperparameter of {kind}")
-        hp = {k: v for k, v in spec.items() if k not in ("kind", "noise")}
+        _unknown(
+            ctx, p, spec, ["kind", *names, "noise", "batch_size"], what=f"hyperparameter of {kind}"
+        )
+        hp = {k: v for k, v in spec.items() if k not in ("kind", "noise", "batch_size")}
         if "schedule" in hp:
             hp["schedule"] = _schedule(ctx, (*p, "schedule"), hp["schedule"])
         out[label] = _call(ctx, p, ctor, hp)
         if "noise" in spec:
             noises[label] = _noise_of(ctx, (*p, "noise"), spec["noise"])
-    return out, noises
+        if "batch_size" in spec:
+            batches[label] = _batch_value(ctx, (*p, "batch_size"), spec["batch_size"])
+    return out, noises, batches
+
+
+_FINITE_SUMS = "linear_regression, logistic_regression, tanh_network"
+
+
+def _batch_value(ctx, path, v):
+    """A batch size as written: an integer >= 1, or "m" (the full batch)."""
+    if v == "m":
+        return "m"
+    if isinstance(v, str):
+        raise ctx.error(path, f'must be an integer >= 1 or "m" (the full batch), got {v!r}')
+    return ctx.check(V.integer, path, v, minimum=1)
+
+
+def _batch_sizes(ctx, surf, data, opts, own, common):
+    """label -> mini-batch size for every optimizer ({} when the recipe sets none).
+
+    ``own``: the optimizers' own ``batch_size`` keys; ``common``:
+    ``simulate.batch_size`` (None if absent).  Also checks that no schedule
+    sets a ``steps_per_epoch`` that disagrees with the data's epochs.
+    """
+    fs = getattr(surf, "finite_sum", None)
+    given = [(("optimizers", lb, "batch_size"), b) for lb, b in own.items()]
+    if common is not None:
+        given.insert(0, (("simulate", "batch_size"), common))
+    if fs is None:
+        if given:
+            raise ctx.error(
+                given[0][0],
+                f"needs a finite-sum surface ({_FINITE_SUMS}): surface {surf.name} has no "
+                "examples to draw mini-batches from; for gradient noise that stands in for "
+                "a batch of b examples use noise = { sigma = ..., batch_size = b }",
+            )
+        return {}
+    m = fs.m
+    for path, b in given:
+        if b != "m" and b > m:
+            raise ctx.error(
+                path, f"must be <= m = {m} (the examples of surface {surf.name}), got {b}"
+            )
+    out = {}
+    for lb in opts:
+        b = own.get(lb, common if common is not None else "m")
+        out[lb] = m if b == "m" else int(b)
+    # schedules count real epochs: ceil(m / b) steps each
+    for lb in opts:
+        spe = -(-m // out[lb])
+        sched_path = ("optimizers", lb, "schedule")
+        raw = data["optimizers"][lb].get("schedule")
+        while isinstance(raw, dict):
+            if "steps_per_epoch" in raw and raw["steps_per_epoch"] != spe:
+                raise ctx.error(
+                    (*sched_path, "steps_per_epoch"),
+                    f"= {raw['steps_per_epoch']!r} disagrees with the data: m = {m} examples in "
+                    f"batches of {out[lb]} make {spe} steps per epoch; leave steps_per_epoch out "
+                    "on a finite-sum surface (epochs are counted from the data)",
+                )
+            raw, sched_path = raw.get("then"), (*sched_path, "then")
+    return out if given else {}
 
 
 def _starts(ctx, raw, dim):
@@ -399,7 +477,17 @@ def _events_of(ctx, path, raw, dim):
     return out
 
 
-_SIM_KEYS = ["steps", "record_every", "record", "dtype", "seed", "noise", "events", "diverge_at"]
+_SIM_KEYS = [
+    "steps",
+    "record_every",
+    "record",
+    "dtype",
+    "seed",
+    "noise",
+    "batch_size",
+    "events",
+    "diverge_at",
+]
 
 
 def _simulate(ctx, raw, dim, n_starts, default_every):
@@ -419,6 +507,8 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     if "diverge_at" in t:
         opts["diverge_at"] = ctx.check(V.positive, k("diverge_at"), t["diverge_at"])
     opts["noise"] = _noise_of(ctx, k("noise"), t["noise"]) if "noise" in t else None
+    if "batch_size" in t:
+        opts["batch_size"] = _batch_value(ctx, k("batch_size"), t["batch_size"])
     opts["events"] = _events_of(ctx, k("events"), t["events"], dim) if "events" in t else {}
     if opts["steps"] > 10_000_000:
         raise ctx.error(k("steps"), f"must be <= 10000000 for a recipe, got {opts['steps']}")
@@ -496,6 +586,17 @@ def _v_bias(ctx, path, v, rec):
     if isinstance(v, bool) or v == "both":
         return v
     raise ctx.error(path, f'must be true, false or "both", got {v!r}')
+
+
+def _v_x_axis(ctx, path, v, rec):
+    v = _choice(ctx, path, v, ("step", "examples", "epoch"))
+    if v != "step" and rec.get("finite_sum") is False:
+        raise ctx.error(
+            path,
+            f"= {v!r} needs a finite-sum surface ({_FINITE_SUMS}), where steps use "
+            'examples; use "step"',
+        )
+    return v
 
 
 def _v_levels(ctx, path, v, rec):
@@ -581,6 +682,11 @@ RENDERERS = {
             **_COMMON,
             **_ANIM,
             "smooth_beta": _v_beta,
+            "x_axis": _v_x_axis,
+            "log": _v_bool,
+            "log_x": _v_bool,
+            "full_cost": _v_bool,
+            "layout": _v_choice("overlay", "panels"),
             "animate": _v_bool,
         },
     ),
@@ -668,6 +774,8 @@ class Recipe:
     surface: object = None
     optimizers: dict = field(default_factory=dict)
     optimizer_noise: dict = field(default_factory=dict)
+    #: label -> mini-batch size on a finite-sum surface ({}: every optimizer uses the full batch)
+    batch_sizes: dict = field(default_factory=dict)
     x0: np.ndarray | None = None
     simulate_options: dict = field(default_factory=dict)
     schedules: dict = field(default_factory=dict)
@@ -686,7 +794,9 @@ class Recipe:
 
         Optimizers with their own ``noise`` run in separate launches (same
         surface, seed and starts, so no recompilation and common random
-        numbers) whose results are joined in the recipe's order.
+        numbers) whose results are joined in the recipe's order.  Mini-batch
+        sizes need no separate launches: :func:`landscape.simulate` takes one
+        per optimizer.
         """
         from .engine import simulate
 
@@ -704,11 +814,13 @@ class Recipe:
             groups.setdefault(key, (nz, []))[1].append(label)
         parts = []
         for nz, labels in groups.values():
+            sizes = {lb: self.batch_sizes[lb] for lb in labels} if self.batch_sizes else None
             res = simulate(
                 self.surface,
                 {lb: self.optimizers[lb] for lb in labels},
                 self.x0,
                 noise=nz,
+                batch_size=sizes,
                 backend=backend,
                 **opts,
             )
@@ -827,6 +939,19 @@ def _join(parts, order):
     config = dict(first.config)
     config["optimizers"] = [configs[nm] for nm in order]
     config["noise"] = "per optimizer (see optimizers[i].noise)"
+    batch_loss = None
+    if first.batch_loss is not None:
+        batch_loss = stack(lambda r: r.batch_loss)
+        per = {}
+        for _, res in parts:
+            mb = res.config["minibatch"]
+            for i, nm in enumerate(res.names):
+                per[nm] = (mb["batch_size"][i], mb["steps_per_epoch"][i])
+        config["minibatch"] = {
+            **first.config["minibatch"],
+            "batch_size": [per[nm][0] for nm in order],
+            "steps_per_epoch": [per[nm][1] for nm in order],
+        }
     return Result(
         names=list(order),
         positions=stack(lambda r: r.positions),
@@ -838,6 +963,7 @@ def _join(parts, order):
         x0=first.x0,
         config=config,
         surface=first.surface,
+        batch_loss=batch_loss,
     )
 
 
@@ -960,7 +1086,7 @@ def load(path) -> Recipe:
     kind = _choice(ctx, ("render", "kind"), rtab["kind"], RENDERERS)
     spec = RENDERERS[kind]
 
-    surf, opts, noises, x0, sim, scheds = None, {}, {}, None, {}, {}
+    surf, opts, noises, batches, x0, sim, scheds = None, {}, {}, {}, None, {}, {}
     context: dict = {}
     if spec.simulates:
         for key in ("surface", "optimizers", "starts", "simulate"):
@@ -973,9 +1099,10 @@ def load(path) -> Recipe:
                 ("render", "kind"),
                 f"= {kind!r} draws a 2-D surface, but surface {surf.name} has dim = {surf.dim}",
             )
-        opts, noises = _optimizers(ctx, data["optimizers"])
+        opts, noises, own_batches = _optimizers(ctx, data["optimizers"])
         x0 = _starts(ctx, data["starts"], surf.dim)
         sim = _simulate(ctx, data["simulate"], surf.dim, len(x0), 0 if kind == "survival" else 1)
+        batches = _batch_sizes(ctx, surf, data, opts, own_batches, sim.pop("batch_size", None))
         if kind != "survival" and sim["record_every"] == 0:
             raise ctx.error(
                 ("simulate", "record_every"),
@@ -983,6 +1110,7 @@ def load(path) -> Recipe:
             )
         context["events"] = list(sim["events"])
         context["recorded"] = min(len(x0), sim.get("record", len(x0)))
+        context["finite_sum"] = getattr(surf, "finite_sum", None) is not None
     else:
         for key in ("surface", "optimizers", "starts", "simulate"):
             if key in data:
@@ -1027,6 +1155,7 @@ def load(path) -> Recipe:
         surface=surf,
         optimizers=opts,
         optimizer_noise=noises,
+        batch_sizes=batches,
         x0=x0,
         simulate_options=sim,
         schedules=scheds,

@@ -1,8 +1,9 @@
 """Recipes (landscape.recipes): the bundled gallery loads and renders; errors name file + key.
 
 Compile budget: one float64 kernel per surface family of the gallery
-(quadratic, rosenbrock, beale, himmelblau, plateau, strict_saddle), shared
-with tests/test_cli.py when both run in one process.  Renders are tiny
+(quadratic, rosenbrock, beale, himmelblau, plateau, strict_saddle, and the
+linear_regression finite sum), shared with tests/test_cli.py and
+tests/test_render.py when they run in one process.  Renders are tiny
 (scale 0.2, at most 4 frames).
 """
 
@@ -183,6 +184,181 @@ def test_noise_per_optimizer_joins_separate_launches(tmp_path):
     np.testing.assert_array_equal(res.events["near"][1], b.events["near"][0])
     assert res.config["optimizers"][0]["noise"]["batch_size"] == 4
     assert res.loss.shape == (2, 1, 21)
+
+
+# --------------------------------------------------------------------------
+# real mini-batches on finite-sum surfaces
+# --------------------------------------------------------------------------
+MINIBATCH = """\
+title = "Tiny mini-batches"
+lesson = "Smaller batches, noisier steps."
+
+[surface]
+name = "linear_regression"
+m = 40
+
+[optimizers."batch GD"]
+kind = "sgd"
+lr = 0.5
+batch_size = "m"
+
+[optimizers."mini-batch (b = 8)"]
+kind = "sgd"
+lr = 0.5
+batch_size = 8
+
+[optimizers.momentum]
+lr = 0.5
+beta = 0.9
+
+[starts]
+kind = "point"
+x = [-1.0, 1.0]
+
+[simulate]
+steps = 12
+record_every = 1
+seed = 4
+batch_size = 1
+
+[render]
+kind = "minibatch"
+size = [160, 90]
+"""
+
+
+def test_batch_size_keys_reach_simulate(tmp_path):
+    rec = recipes.load(write(tmp_path, MINIBATCH))
+    # own keys win, "m" is the full batch, simulate.batch_size fills in the rest
+    assert rec.batch_sizes == {"batch GD": 40, "mini-batch (b = 8)": 8, "momentum": 1}
+    res = rec.simulate()
+    assert res.minibatch["batch_size"] == [40, 8, 1]
+    assert res.minibatch["steps_per_epoch"] == [1, 5, 40]
+    assert res.batch_loss.shape == (3, 1, 13)
+    direct = ls.simulate(rec.surface, rec.optimizers, rec.x0, 12, record_every=1, seed=4,
+                         batch_size=[40, 8, 1])  # fmt: skip
+    np.testing.assert_array_equal(res.positions, direct.positions)
+    np.testing.assert_array_equal(res.batch_loss, direct.batch_loss)
+    # without simulate.batch_size the others use the full batch
+    rec2 = recipes.load(write(tmp_path, MINIBATCH.replace("batch_size = 1\n", ""), "two.toml"))
+    assert rec2.batch_sizes == {"batch GD": 40, "mini-batch (b = 8)": 8, "momentum": 40}
+    # no batch_size anywhere: plain full-batch runs
+    plain = MINIBATCH.replace("batch_size = 1\n", "").replace('batch_size = "m"\n', "")
+    rec3 = recipes.load(write(tmp_path, plain.replace("batch_size = 8\n", ""), "three.toml"))
+    assert rec3.batch_sizes == {}
+    assert rec3.simulate().minibatch["batch_size"] == [40, 40, 40]
+    out = rec.run(tmp_path, max_frames=3)
+    assert frames_of(out) == (1, (160, 90))
+
+
+def test_batch_size_with_noise_per_optimizer_joins_launches(tmp_path):
+    text = MINIBATCH.replace("batch_size = 8\n", "batch_size = 8\nnoise = { sigma = 0.5 }\n")
+    rec = recipes.load(write(tmp_path, text))
+    res = rec.simulate()
+    assert res.names == ["batch GD", "mini-batch (b = 8)", "momentum"]
+    assert res.minibatch["batch_size"] == [40, 8, 1]
+    assert res.minibatch["steps_per_epoch"] == [1, 5, 40]
+    noisy = ls.simulate(rec.surface, {"mb": rec.optimizers["mini-batch (b = 8)"]}, rec.x0, 12,
+                        record_every=1, seed=4, batch_size=8, noise=ls.noise.gaussian(0.5))  # fmt: skip
+    np.testing.assert_array_equal(res.positions[1], noisy.positions[0])
+    np.testing.assert_array_equal(res.batch_loss[1], noisy.batch_loss[0])
+    assert res.batch_loss.shape == (3, 1, 13)
+    assert res.examples_processed()[:, -1].tolist() == [12 * 40, 2 * 40 + 2 * 8, 12]
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (
+            "batch_size = 8",
+            "batch_size = 0",
+            'optimizers."mini-batch (b = 8)".batch_size must be >= 1, got 0',
+        ),
+        (
+            "batch_size = 8",
+            "batch_size = 2.5",
+            'optimizers."mini-batch (b = 8)".batch_size must be an integer, got 2.5',
+        ),
+        (
+            "batch_size = 8",
+            'batch_size = "all"',
+            'optimizers."mini-batch (b = 8)".batch_size must be an integer >= 1 or "m" '
+            "(the full batch), got 'all'",
+        ),
+        (
+            "batch_size = 8",
+            "batch_size = 41",
+            'optimizers."mini-batch (b = 8)".batch_size must be <= m = 40 (the examples of '
+            "surface linear_regression), got 41",
+        ),
+        ("batch_size = 1\n", "batch_size = -2\n", "simulate.batch_size must be >= 1, got -2"),
+        (
+            "batch_size = 1\n",
+            "batch_size = 100\n",
+            "simulate.batch_size must be <= m = 40",
+        ),
+        (
+            "batch_size = 8",
+            'batch_size = 8\nschedule = { name = "inverse_time", decay = 1.0, steps_per_epoch = 4 }',
+            'optimizers."mini-batch (b = 8)".schedule.steps_per_epoch = 4 disagrees with the '
+            "data: m = 40 examples in batches of 8 make 5 steps per epoch",
+        ),
+        (
+            "beta = 0.9",
+            'beta = 0.9\nschedule = { name = "linear_warmup", warmup_steps = 2, '
+            'then = { name = "exponential", steps_per_epoch = 3 } }',
+            "optimizers.momentum.schedule.then.steps_per_epoch = 3 disagrees with the data: "
+            "m = 40 examples in batches of 1 make 40 steps per epoch",
+        ),
+        (
+            'kind = "minibatch"',
+            'kind = "minibatch"\nx_axis = "time"',
+            "render.x_axis must be one of epoch, examples, step, got 'time'",
+        ),
+        (
+            'kind = "minibatch"',
+            'kind = "minibatch"\nlayout = "grid"',
+            "render.layout must be one of overlay, panels, got 'grid'",
+        ),
+    ],
+)
+def test_batch_size_errors_name_file_and_key(tmp_path, old, new, expected):
+    assert old in MINIBATCH
+    msg = error_of(tmp_path, MINIBATCH.replace(old, new, 1))
+    assert "recipe.toml: " in msg
+    assert expected in msg, msg
+
+
+def test_batch_size_needs_a_finite_sum_surface(tmp_path):
+    msg = error_of(tmp_path, BASE.replace("lr = 0.05\n", "lr = 0.05\nbatch_size = 4\n", 1))
+    assert msg.endswith(
+        "recipe.toml: optimizers.gd.batch_size needs a finite-sum surface (linear_regression, "
+        "logistic_regression, tanh_network): surface elongated_bowl has no examples to draw "
+        "mini-batches from; for gradient noise that stands in for a batch of b examples use "
+        "noise = { sigma = ..., batch_size = b }"
+    ), msg
+    msg = error_of(tmp_path, BASE.replace("record_every = 1", "record_every = 1\nbatch_size = 4"))
+    assert "recipe.toml: simulate.batch_size needs a finite-sum surface" in msg
+    mb = BASE.replace('kind = "race"', 'kind = "minibatch"\nx_axis = "examples"')
+    mb = mb.replace("fps = 10", "")
+    msg = error_of(tmp_path, mb)
+    assert "render.x_axis = 'examples' needs a finite-sum surface" in msg
+
+
+def test_finite_sum_surfaces_from_a_recipe(tmp_path):
+    """Every finite-sum surface builds from [surface], with generated or given data."""
+    for name in ("linear_regression", "logistic_regression", "tanh_network"):
+        text = MINIBATCH.replace('name = "linear_regression"\nm = 40', f'name = "{name}"\nm = 40')
+        surf = recipes.load(write(tmp_path, text, f"{name}.toml")).surface
+        assert surf.name == name and surf.finite_sum.m == 40 and surf.dim == 2
+    given = MINIBATCH.replace(
+        "m = 40", "X = [0.0, 1.0, 2.0, 3.0]\ny = [1.0, 3.0, 5.0, 7.0]"
+    ).replace("batch_size = 8", "batch_size = 2")
+    rec = recipes.load(write(tmp_path, given, "given.toml"))
+    np.testing.assert_allclose(rec.surface.minima, [[2.0, 1.0]], atol=1e-9)
+    assert rec.batch_sizes == {"batch GD": 4, "mini-batch (b = 8)": 2, "momentum": 1}
+    msg = error_of(tmp_path, MINIBATCH.replace("m = 40", "m = 40\nweigth = 2.0"))
+    assert "surface.weigth is not a known parameter of surface linear_regression" in msg
 
 
 # --------------------------------------------------------------------------

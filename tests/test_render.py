@@ -1,7 +1,8 @@
 """Renderers and writers (landscape.render): formats, frame counts, atomic writes, checks.
 
 Tiny results (n <= 50, <= 8 frames) rendered at 160 x 120 pixels, dpi 50.
-Compile budget: the rosenbrock family (float64), shared by the 2-D and 3-D runs.
+Compile budget: the rosenbrock family (float64), shared by the 2-D and 3-D runs,
+and the linear_regression finite sum (shared with the gallery's mini-batch recipes).
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ def res3():
     x0 = ls.starts.normal(10, mean=[-1.0, 1.5, 0.5], std=0.1, seed=0)
     res = ls.simulate(surf3, {"adam": ls.optim.adam(lr=1e-2)}, x0, steps=30, record_every=10)
     return surf3, res
+
+
+@pytest.fixture(scope="module")
+def fsum():
+    """Real mini-batches: least squares on 48 examples, batch sizes m, 8 and 1."""
+    surf = ls.surfaces.linear_regression(m=48)
+    opts = {
+        "batch GD": ls.optim.sgd(0.5),
+        "mini-batch": ls.optim.sgd(0.5),
+        "SGD": ls.optim.sgd(0.5),
+    }
+    x0 = ls.starts.normal(3, mean=[-1.0, 1.0], std=0.1, seed=0)
+    res = ls.simulate(surf, opts, x0, steps=70, record_every=10, seed=2, batch_size=[48, 8, 1])
+    return surf, res
 
 
 def gif_info(path):
@@ -182,6 +197,95 @@ def test_progress_bar(res, surf, tmp_path, capsys):
     assert "s.gif" in capsys.readouterr().err
     render.swarm(res, surf, tmp_path / "t.gif", **SMALL)
     assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------
+# mini-batch cost curves on a finite-sum surface
+# --------------------------------------------------------------------------
+def _lines(monkeypatch, call):
+    """The Line2D data of every axes of the figure a renderer saves."""
+    got = {}
+
+    def capture(fig, out, **kw):
+        got["axes"] = [[(ln.get_xdata(), ln.get_ydata(), ln.get_linestyle(), ln.get_linewidth())
+                        for ln in ax.get_lines()] for ax in fig.axes]  # fmt: skip
+        got["labels"] = [(ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) for ax in fig.axes]
+        legend = fig.axes[0].get_legend()
+        got["legend"] = [t.get_text() for t in legend.get_texts()] if legend else []
+        return out
+
+    monkeypatch.setattr(_writers, "save_figure", capture)
+    call()
+    return got
+
+
+def test_minibatch_curves_with_batch_loss(fsum, tmp_path):
+    surf, r = fsum
+    assert r.batch_loss is not None
+    gif = render.minibatch_curves(r, tmp_path / "mb.gif", animate=True, **SMALL)
+    assert gif_info(gif) == (N_FRAMES, SIZE)
+    for kw in (
+        {"layout": "panels"},
+        {"x_axis": "examples", "log_x": True},
+        {"x_axis": "epoch", "full_cost": False, "log": False},
+        {"smooth_beta": None},
+    ):
+        assert png_size(render.minibatch_curves(r, tmp_path / "mb.png", **kw, **SMALL)) == SIZE
+    # the finite sum names its parameters on the map
+    assert gif_info(render.race(r, surf, tmp_path / "race.gif", **SMALL)) == (N_FRAMES, SIZE)
+    assert render._maps.coord_names(surf) == ("$w$", "$b$")
+    assert render._maps.coord_names(ls.surfaces.rosenbrock()) == ("$x_1$", "$x_2$")
+
+
+def test_minibatch_curves_plot_batch_cost_and_full_cost(monkeypatch, fsum, tmp_path):
+    _, r = fsum
+    got = _lines(monkeypatch, lambda: render.minibatch_curves(r, tmp_path / "x.png", **SMALL))
+    lines = got["axes"][0]
+    assert len(lines) == 3 * r.n_optimizers  # J^{t} thin, J bold, EWA dashed per optimizer
+    steps = r.frame_steps.astype(float)
+    for k in range(r.n_optimizers):
+        (x_t, y_t, _, w_t), (x_j, y_j, _, w_j), (_, y_e, ls_e, _) = lines[3 * k : 3 * k + 3]
+        np.testing.assert_array_equal(x_t, steps)
+        np.testing.assert_allclose(y_t, r.batch_loss[k, 0])
+        np.testing.assert_allclose(y_j, r.loss[k, 0])
+        np.testing.assert_allclose(y_e, ls.ewa(r.batch_loss[k, 0], 0.9, bias_correction=True))
+        assert w_t < w_j and ls_e == "--"
+    np.testing.assert_allclose(lines[0][1], lines[1][1])  # batch GD: J^{t} = J
+    assert not np.allclose(lines[6][1], lines[7][1])  # SGD: one example is not all of them
+    assert got["labels"][0][0] == "step (one mini-batch each)"
+    assert any("J^{" in t for t in got["legend"]) and any("full cost" in t for t in got["legend"])
+    # x = examples processed; one panel per optimizer
+    got = _lines(monkeypatch, lambda: render.minibatch_curves(r, tmp_path / "x.png",
+                 x_axis="examples", layout="panels", **SMALL))  # fmt: skip
+    assert len(got["axes"]) == r.n_optimizers
+    assert [t[2] for t in got["labels"]] == [
+        "batch GD [gd]: lr=0.5, b=48",
+        "mini-batch [gd]: lr=0.5, b=8",
+        "SGD [gd]: lr=0.5, b=1",
+    ]
+    ex = r.examples_processed()
+    for k in range(r.n_optimizers):
+        np.testing.assert_array_equal(got["axes"][k][0][0], ex[k])
+    # step 70: 70 full batches; 11 epochs of 6 batches of 8 and 4 batches more; 70 examples
+    assert ex[:, -1].tolist() == [70 * 48, 11 * 48 + 4 * 8, 70]
+    assert got["labels"][0][0] == "examples processed"
+
+
+def test_minibatch_curves_validation(res, fsum, tmp_path):
+    _, r = fsum
+    out = tmp_path / "x.png"
+    for call, msg in [
+        (lambda: render.minibatch_curves(res, out, x_axis="examples"), "finite-sum"),
+        (lambda: render.minibatch_curves(r, out, x_axis="time"), "x_axis must be one of"),
+        (lambda: render.minibatch_curves(r, out, layout="grid"), "layout must be one of"),
+        (lambda: render.minibatch_curves(r, out, full_cost="yes"), "full_cost"),
+        (lambda: render.minibatch_curves(r, out, log_x=1), "log_x"),
+        (lambda: render.minibatch_curves(res, out, smooth_beta=None), "smooth_beta"),
+        (lambda: render.minibatch_curves(r, out, smooth_beta=None, full_cost=False), "smooth_beta"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            call()
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------
@@ -318,6 +422,12 @@ def test_palette_consistent_by_kind(res):
     unknown = render.palette(["mine", "yours"])
     assert len(set(unknown.values())) == 2 and not set(unknown.values()) & set(p1.values())
     assert len(set(render.palette([f"adam {i}" for i in range(8)]).values())) == 8
+    # repeats of a kind get colours far from the ones in use (not gd's blue and indigo)
+    three = list(render.palette(["sgd", "sgd b=64", "sgd b=1"]).values())
+    assert three[0] == p1["gd"] and len(set(three)) == 3
+    for i in range(3):
+        for j in range(i):
+            assert np.linalg.norm(_style._lab(three[i]) - _style._lab(three[j])) >= 60
     with pytest.raises(ValueError, match="kinds"):
         render.palette(["a", "b"], kinds=["adam"])
 

@@ -100,6 +100,40 @@ def surface_field(surface, anchor=None, n: int = 200, log=None, floor_quantile=0
     return field
 
 
+def coord_names(surface) -> tuple[str, str]:
+    """Axis labels of the first two coordinates (mathtext).
+
+    ``$x_1$``, ``$x_2$`` in general; a finite-sum surface names its model's
+    parameters: ``w``, ``b`` for a regression on one feature (``w_1, w_2``
+    with more), ``w``, ``a`` for a one-unit tanh network.
+    """
+    fs = getattr(surface, "finite_sum", None)
+    default = ("$x_1$", "$x_2$")
+    if fs is None:
+        return default
+    try:
+        p = int(np.shape(fs.X)[1])
+        if fs.model in ("linear", "logistic"):
+            names = ["w"] if p == 1 else [f"w_{k + 1}" for k in range(p)]
+            names.append("b")
+        elif fs.model == "tanh":
+            h = int(fs.hidden)
+            if h == 1:
+                names = ["w"] if p == 1 else [f"w_{k + 1}" for k in range(p)]
+                names.append("a")
+            else:
+                names = [f"W_{{{u + 1}{k + 1}}}" if p > 1 else f"w_{u + 1}" for u in range(h)
+                         for k in range(p)]  # fmt: skip
+                names += [f"a_{u + 1}" for u in range(h)]
+        else:
+            return default
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return default
+    if len(names) < 2:
+        return default
+    return f"${names[0]}$", f"${names[1]}$"
+
+
 def draw_map(ax, surface, field: Field, *, levels=30, show_critical=True, fontsize=8):
     """Filled contours, thin contour lines and the critical points; returns legend handles."""
     T = np.minimum(field.T, field.hi)
@@ -113,8 +147,9 @@ def draw_map(ax, surface, field: Field, *, levels=30, show_critical=True, fontsi
     b = np.asarray(surface.bounds, dtype=np.float64)
     ax.set_xlim(b[0, 0], b[0, 1])
     ax.set_ylim(b[1, 0], b[1, 1])
-    ax.set_xlabel("$x_1$", fontsize=fontsize, labelpad=1)
-    ax.set_ylabel("$x_2$", fontsize=fontsize, labelpad=1)
+    xl, yl = coord_names(surface)
+    ax.set_xlabel(xl, fontsize=fontsize, labelpad=1)
+    ax.set_ylabel(yl, fontsize=fontsize, labelpad=1)
     ax.tick_params(labelsize=max(fontsize - 1, 4), pad=1)
     handles = []
     if show_critical:

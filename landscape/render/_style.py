@@ -78,7 +78,9 @@ def palette(names, kinds=None) -> dict:
     vermillion, adamw black).  The first optimizer of a kind gets the kind's
     colour; further ones of the same kind (a learning-rate grid, say), and
     names of no known kind, get Paul Tol's muted colours, then the colours of
-    kinds absent from the output, so every series stays distinguishable.
+    kinds absent from the output, skipping those too close to a colour already
+    used (CIELAB distance under 60: three plain SGDs are blue, green and wine,
+    not blue and indigo), so every series stays distinguishable.
     """
     if hasattr(names, "names") and hasattr(names, "config"):
         result = names
@@ -95,20 +97,51 @@ def palette(names, kinds=None) -> dict:
     # Tol's colours, then those of kinds absent here, so every series stays distinct
     present = {_ALIASES.get(k, k) for k in kinds}
     spare = list(EXTRA_COLOURS) + [c for k, c in KIND_COLOURS.items() if k not in present]
-    out, seen = {}, set()
+    out, seen, rest = {}, set(), []
     for name, kind in zip(names, kinds, strict=True):
         kind = _ALIASES.get(kind, kind)
         if kind in KIND_COLOURS and kind not in seen:
             seen.add(kind)
-            colour = KIND_COLOURS[kind]
+            out[name] = KIND_COLOURS[kind]
         else:
-            colour = (
-                spare.pop(0)
-                if spare
-                else _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
-            )
+            rest.append(name)
+    for name in rest:
+        if spare:
+            colour = _distinct(spare, [out[n] for n in out])
+            spare.remove(colour)
+        else:
+            colour = _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
         out[name] = colour
-    return out
+    return {name: out[name] for name in names}
+
+
+#: CIELAB distance (Delta E 1976) a spare colour keeps from the colours already used
+_MIN_DELTA_E = 60.0
+
+
+def _lab(colour) -> np.ndarray:
+    """CIELAB coordinates of an sRGB colour (D65)."""
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(colour))
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ c / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
+    return np.array([116.0 * f[1] - 16.0, 500.0 * (f[0] - f[1]), 200.0 * (f[1] - f[2])])
+
+
+def _distinct(spare, used) -> str:
+    """The first spare colour at least ``_MIN_DELTA_E`` from every used one (gd's blue
+    and Tol's indigo are hard to tell apart as thin lines), else the farthest one."""
+    if not used:
+        return spare[0]
+    labs = [_lab(c) for c in used]
+    dist = [min(float(np.linalg.norm(_lab(c) - u)) for u in labs) for c in spare]
+    for c, d in zip(spare, dist, strict=True):
+        if d >= _MIN_DELTA_E:
+            return c
+    return spare[int(np.argmax(dist))]
 
 
 # --------------------------------------------------------------------------
@@ -145,6 +178,9 @@ def opt_label(result, i: int) -> str:
     name = str(result.names[i])
     cfg = _opt_configs(result)[i]
     hp = {k: v for k, v in cfg.items() if k not in ("name", "kind")}
+    mb = (getattr(result, "config", None) or {}).get("minibatch")
+    if hp and mb and len(mb.get("batch_size", ())) == len(result.names):
+        hp["b"] = mb["batch_size"][i]  # real mini-batches: the batch size
     if not hp or "(" in name:  # auto-named from the label: already lists them
         return name
     inner = ", ".join(f"{k}={_fmt_value(v)}" for k, v in hp.items())

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .. import _validate as V
+from ..ewa import ewa_window
 from . import _style as S
 from . import _writers as W
 
@@ -152,11 +153,52 @@ def loss_curves(
                    progress=progress)  # fmt: skip
 
 
+_X_AXES = ("step", "examples", "epoch")
+_X_LABELS = {
+    "step": "step (one mini-batch each)",
+    "examples": "examples processed",
+    "epoch": "epoch (passes over the m examples)",
+}
+
+
+def _x_of(result, x_axis) -> np.ndarray:
+    """The x values of each optimizer's frames, ``(n_optimizers, n_frames)``."""
+    steps = np.asarray(result.frame_steps, dtype=np.float64)
+    if x_axis == "step":
+        return np.broadcast_to(steps, (result.n_optimizers, steps.size))
+    if getattr(result, "minibatch", None) is None:
+        raise ValueError(
+            f"x_axis={x_axis!r} needs a run on a finite-sum surface (linear_regression, "
+            "logistic_regression, tanh_network), where each step uses examples; use 'step'"
+        )
+    if x_axis == "examples":
+        return np.asarray(result.examples_processed(), dtype=np.float64)
+    return np.asarray(result.epochs(), dtype=np.float64)
+
+
+def _ewa_prefix(raw, beta) -> np.ndarray:
+    """Bias-corrected EWA of each row up to its first non-finite value (NaN after)."""
+    from ..ewa import ewa
+
+    smooth = np.full_like(raw, np.nan)
+    for k in range(raw.shape[0]):
+        ok = np.isfinite(raw[k])
+        n_ok = int(np.argmin(ok)) if not ok.all() else ok.size  # finite prefix
+        if n_ok:
+            smooth[k, :n_ok] = ewa(raw[k, :n_ok], beta, bias_correction=True)
+    return smooth
+
+
 def minibatch_curves(
     result,
     out,
     *,
     smooth_beta=0.9,
+    x_axis="step",
+    log=None,
+    log_x=False,
+    full_cost=True,
+    layout="overlay",
     size=(960, 540),
     dpi=100,
     title=None,
@@ -165,66 +207,147 @@ def minibatch_curves(
     max_frames=None,
     progress=False,
 ):
-    """Per-step (noisy) cost of trajectory 0 of each optimizer, and its EWA.
+    r"""The noisy cost of (mini-batch) gradient descent: trajectory 0 of each optimizer.
 
-    Thin lines: ``result.loss[k, 0]`` at the recorded frames; bold lines:
-    their exponentially weighted average with ``beta = smooth_beta``, bias
-    corrected (so it does not start at 0).  The y axis is log when the
-    losses span decades.
+    On a finite-sum surface (``result.batch_loss`` is not None), as in the
+    course: thin lines are the mini-batch cost :math:`J^{\{t\}}` of the batch
+    each recorded step used (noisy: it changes batch every step), bold lines
+    the full cost :math:`J` on all ``m`` examples at the same iterate, dashed
+    lines the bias-corrected exponentially weighted average of
+    :math:`J^{\{t\}}` (``beta = smooth_beta``: what one watches while
+    training, when :math:`J` is too costly to evaluate).  With
+    ``full_cost=False`` the EWA is the bold line and :math:`J` is not drawn.
+    On other surfaces thin lines are ``result.loss[k, 0]`` and bold lines
+    their EWA.
+
+    Parameters
+    ----------
+    smooth_beta : float in [0, 1), or None
+        The EWA's β (window about ``1 / (1 - β)`` frames); None: no EWA
+        (finite-sum runs with ``full_cost``).
+    x_axis : {"step", "examples", "epoch"}
+        The x axis: the step (one mini-batch each), the examples processed
+        (:meth:`Result.examples_processed`: compares batch sizes at equal
+        computation) or the epoch; the last two need a finite-sum run.
+    log : None, True or False
+        y scale, as ``log_loss`` of :func:`race` (None: log when the curves
+        span decades).
+    log_x : bool
+        Logarithmic x axis (symlog, linear below the first nonzero x), useful
+        with ``x_axis="examples"`` when batch sizes differ by orders of magnitude.
+    full_cost : bool
+        Draw the full cost :math:`J` (finite-sum runs only).
+    layout : {"overlay", "panels"}
+        All optimizers on one axes, or one panel each (side by side, same
+        axes), as the course compares batch and mini-batch cost curves.
     """
-    from ..ewa import ewa, ewa_window
-
     path, _ = W.check_out(out)
     n_frames = S.check_frames(result)
-    beta = V.beta("smooth_beta", smooth_beta)
+    batch = getattr(result, "batch_loss", None)
+    full_cost = S.check_bool("full_cost", full_cost) and batch is not None
+    if smooth_beta is None and not full_cost:
+        raise ValueError(
+            "smooth_beta must be a number in [0, 1) unless the full cost is drawn "
+            "(a finite-sum run with full_cost=True), got None"
+        )
+    beta = None if smooth_beta is None else V.beta("smooth_beta", smooth_beta)
+    x_axis = V.choice("x_axis", x_axis, _X_AXES)
+    S.check_choice_bool("log", log)
+    log_x = S.check_bool("log_x", log_x)
+    layout = V.choice("layout", layout, ("overlay", "panels"))
     animate = S.check_bool("animate", animate)
     size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
-    x = np.asarray(result.frame_steps, dtype=np.float64)
-    raw = _finite(_loss_of_first(result))
-    smooth = np.full_like(raw, np.nan)
-    for k in range(result.n_optimizers):
-        ok = np.isfinite(raw[k])
-        n_ok = int(np.argmin(ok)) if not ok.all() else ok.size  # finite prefix
-        if n_ok:
-            smooth[k, :n_ok] = ewa(raw[k, :n_ok], beta, bias_correction=True)
+    xs = _x_of(result, x_axis)
+    steps = np.asarray(result.frame_steps, dtype=np.float64)
+    full = _finite(_loss_of_first(result))  # J at the iterates of trajectory 0
+    raw = full if batch is None else _finite(np.asarray(batch)[:, 0, :])
+    smooth = None if beta is None else _ewa_prefix(raw, beta)
 
-    fig = S.new_figure(size, dpi)
-    ax = fig.add_subplot()
-    vals = S.scale_values(raw, raw[:, 0])
-    S.apply_scale(ax, S.loss_scale(vals), vals)
-    ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
-    S.axes_style(ax, fs, "step", "cost (loss of trajectory 0)")
-    lines = []
-    for k in range(result.n_optimizers):
-        thin = ax.plot([], [], color=cols[k], linewidth=0.7, alpha=0.4, zorder=2)[0]
-        bold = ax.plot(
-            [], [], color=cols[k], linewidth=2.0, zorder=3, label=S.opt_label(result, k)
-        )[0]
-        lines.append((thin, bold, raw[k], smooth[k]))
-    window = ewa_window(beta)
     from matplotlib.lines import Line2D
 
-    handles, _ = ax.get_legend_handles_labels()
-    handles += [
-        Line2D([], [], color="0.4", linewidth=0.7, alpha=0.6, label="per-step cost"),
-        Line2D([], [], color="0.2", linewidth=2.0, label=f"EWA β={beta:g} (~{window:.0f} frames)"),
-    ]
+    thin_style = {"linewidth": 0.7, "alpha": 0.45, "zorder": 2}
+    bold_style = {"linewidth": 2.0, "zorder": 4}
+    dash_style = {"linewidth": 1.3, "linestyle": (0, (4, 2)), "zorder": 3}
+    per_step = "per-step cost" if batch is None else r"mini-batch cost $J^{\{t\}}$"
+    # (values, style, legend entry) of each series, drawn for every optimizer
+    series = [(raw, thin_style, per_step)]
+    if beta is not None:
+        ewa_label = f"EWA β={beta:g} (~{ewa_window(beta):.0f} frames)"
+        if batch is not None:
+            ewa_label = r"EWA of $J^{\{t\}}$" + f", β={beta:g} (~{ewa_window(beta):.0f} frames)"
+    if full_cost:
+        m = (getattr(result, "minibatch", None) or {}).get("m", "m")
+        series.append((full, bold_style, f"full cost $J$ (all {m} examples)"))
+        if beta is not None:
+            series.append((smooth, dash_style, ewa_label))
+    else:
+        series.append((smooth, bold_style, ewa_label))
+
+    fig = S.new_figure(size, dpi)
+    n_opt = result.n_optimizers
+    if layout == "panels":
+        axes = list(np.atleast_1d(fig.subplots(1, n_opt, sharex=True, sharey=True)))
+    else:
+        axes = [fig.add_subplot()]
+    ax = axes[0]
+    if batch is None:
+        vals = S.scale_values(raw, raw[:, 0])
+    else:
+        # a mini-batch cost may dip far below J (one example can be fitted exactly)
+        # and spike far above it: the range follows J, the averages and the
+        # mini-batch costs' 98th percentiles; rarer spikes leave the axes
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            top = np.nanquantile(raw, 0.98, axis=1)
+        parts = [full.ravel(), top] + ([smooth.ravel()] if smooth is not None else [])
+        vals = S.scale_values(np.concatenate(parts), full[:, 0])
+    S.apply_scale(ax, S.loss_scale(vals, log), vals)
+    xf = xs[np.isfinite(xs)]
+    x0, x1 = (float(xf.min()), float(xf.max())) if xf.size else (0.0, 1.0)
+    if log_x:
+        pos = xf[xf > 0]
+        ax.set_xscale("symlog", linthresh=float(pos.min()) if pos.size else 1.0)
+    ax.set_xlim(x0, x1 if x1 > x0 else x0 + 1)
+    xlabel = x_axis if batch is None else _X_LABELS[x_axis]
+    ylabel = "cost (loss of trajectory 0)" if batch is None else "cost (trajectory 0)"
+    for i, a in enumerate(axes):
+        S.axes_style(a, fs, xlabel, ylabel if i == 0 else "")
+    lines = []
+    for k in range(n_opt):
+        a = axes[k] if layout == "panels" else ax
+        for values, style, _ in series:
+            label = S.opt_label(result, k) if style is bold_style else None
+            artist = a.plot([], [], color=cols[k], label=label, **style)[0]
+            lines.append((artist, xs[k], values[k]))
+        if layout == "panels":
+            a.set_title(S.opt_label(result, k), fontsize=fs["legend"], color=cols[k])
+    handles = [] if layout == "panels" else ax.get_legend_handles_labels()[0]
+    handles += [Line2D([], [], color="0.3", label=lab, **{**st, "zorder": 0})
+                for _, st, lab in series]  # fmt: skip
+    for h in handles[-len(series) :]:
+        if h.get_alpha() is not None:
+            h.set_alpha(0.7)
     ax.legend(handles=handles, loc="upper right", fontsize=fs["legend"], framealpha=0.85)
     stamp = S.step_text(ax, size, loc=(0.01, 0.01), ha="left")
     stamp.set_va("bottom")
     if title is None:
-        title = (f"Cost per step on {S.surface_label(result)} (trajectory 0) and its "
-                 f"bias-corrected EWA, β={beta:g}")  # fmt: skip
+        if batch is None:
+            title = (f"Cost per step on {S.surface_label(result)} (trajectory 0) and its "
+                     f"bias-corrected EWA, β={beta:g}")  # fmt: skip
+        else:
+            surface = getattr(result, "surface", None)
+            name = getattr(surface, "name", None) or S.surface_label(result)
+            title = (rf"Mini-batch cost $J^{{\{{t\}}}}$ and full cost $J$ on {name} "
+                     f"(m = {result.minibatch['m']}), trajectory 0")  # fmt: skip
     fig.suptitle(str(title), fontsize=fs["title"])
-    dynamic = [stamp] + [a for ln in lines for a in ln[:2]]
+    dynamic = [stamp] + [ln[0] for ln in lines]
 
     def update(i):
         f = int(frames[i]) + 1
-        for thin, bold, r, s in lines:
-            thin.set_data(x[:f], r[:f])
-            bold.set_data(x[:f], s[:f])
-        stamp.set_text(f"step {int(x[f - 1])}")
+        for artist, x, y in lines:
+            artist.set_data(x[:f], y[:f])
+        stamp.set_text(f"step {int(steps[f - 1])}")
         return dynamic
 
     return _finish(fig, update, len(frames), path, animate=animate, fps=fps, dpi=dpi,
