@@ -47,6 +47,8 @@ def agreement(n, steps):
     worst = 0.0
     for name in ls.surfaces.names():
         surf = _surface(name)
+        if surf.batched is not None:  # the batched engine runs on the CPU only
+            continue
         lo, hi = surf.bounds[:, 0], surf.bounds[:, 1]
         x0 = ls.starts.uniform(n, lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo), seed=1)
         centre = (lo + hi) / 2
@@ -54,6 +56,9 @@ def agreement(n, steps):
                   "low": ls.events.loss_below(float(np.median(surf.value(x0))))}  # fmt: skip
         for dt in ("float64",) if name != "rosenbrock" else ("float64", "float32"):
             kw = dict(record_every=0, dtype=dt, noise=ls.noise.gaussian(0.01), events=events, seed=7)
+            if surf.finite_sum is not None:  # real mini-batches: keyed shuffles on both sides
+                m = surf.finite_sum.m
+                kw["batch_size"] = [min(b, m) for b in (1, 8, 64, m, 1, 8, 64, m)]
             g = ls.simulate(surf, _opts(), x0, steps, backend="cuda", **kw)
             c = ls.simulate(surf, _opts(), x0, steps, backend="cpu", **kw)
             ok = (g.diverged < 0) & (c.diverged < 0)
