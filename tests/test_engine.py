@@ -391,8 +391,12 @@ _THREAD_SCRIPT = textwrap.dedent(
             "hb": ls.optim.heavy_ball(0.02, 0.9)}
     r = ls.simulate(surf, opts, x0, 40, record_every=5, noise=ls.noise.gaussian(0.5),
                     seed=11, events={"esc": ls.events.leave_ball([0, 0], 1.0)})
+    fs = ls.surfaces.linear_regression(m=50)
+    mb = ls.simulate(fs, [ls.optim.sgd(0.5), ls.optim.adam(0.05)], x0, 20, record_every=4,
+                     batch_size=[1, 7], seed=11)
     np.savez(sys.argv[1], final=r.final, final_loss=r.final_loss, positions=r.positions,
-             loss=r.loss, esc=r.events["esc"], diverged=r.diverged)
+             loss=r.loss, esc=r.events["esc"], diverged=r.diverged, mb_final=mb.final,
+             mb_batch_loss=mb.batch_loss)
     print(numba.get_num_threads())
     """
 )

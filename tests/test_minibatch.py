@@ -244,6 +244,21 @@ def test_same_seed_same_numbers_and_seed_changes_the_shuffles():
     assert len({tuple(r) for r in a.final[0]}) == 4
 
 
+def test_results_do_not_depend_on_block_size(monkeypatch):
+    """Shuffles are keyed by the trajectory index, not by block or lane."""
+    from landscape import _config
+
+    surf = ls.surfaces.linear_regression(m=30)
+    x0 = ls.starts.normal(21, [0.0, 0.0], 1.0, seed=3)
+    kw = dict(record_every=2, batch_size=[1, 4], seed=6)
+    opts = [ls.optim.sgd(0.4), ls.optim.momentum(0.3)]
+    whole = ls.simulate(surf, opts, x0, 12, **kw)
+    monkeypatch.setattr(_config, "CPU_BLOCK", 8)
+    small = ls.simulate(surf, opts, x0, 12, **kw)
+    np.testing.assert_array_equal(small.positions, whole.positions)
+    np.testing.assert_array_equal(small.batch_loss, whole.batch_loss)
+
+
 def test_examples_processed_and_epochs():
     surf = ls.surfaces.linear_regression(m=10)
     res = ls.simulate(surf, {"a": ls.optim.sgd(0.1), "b": ls.optim.sgd(0.1)}, [[0.0, 0.0]], 8,
