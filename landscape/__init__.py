@@ -23,7 +23,7 @@ from .ewa import ewa, ewa_window
 from .optim import noise, schedules
 from .results import Result, load
 
-_LAZY = ("escape", "stats")  # import scipy.stats on first use only
+_LAZY = ("analysis", "escape", "stats")  # import scipy.stats on first use only
 
 
 def __getattr__(name):
@@ -38,6 +38,7 @@ __all__ = [
     "CudaUnavailable",
     "Result",
     "__version__",
+    "analysis",
     "datasets",
     "escape",
     "events",
