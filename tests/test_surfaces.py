@@ -361,9 +361,10 @@ def test_single_lane_matches_block(case):
 # registry and records
 # --------------------------------------------------------------------------
 EXPECTED = {
-    "ackley", "beale", "elongated_bowl", "goldstein_price", "himmelblau", "monkey_saddle",
-    "plateau", "quadratic", "rastrigin", "rosenbrock", "saddle", "six_hump_camel",
-    "strict_saddle", "styblinski_tang",
+    "ackley", "beale", "elongated_bowl", "gaussian_field", "goldstein_price", "himmelblau",
+    "linear_regression", "logistic_regression", "monkey_saddle", "plateau", "pspin", "quadratic",
+    "random_quadratic", "random_strict_saddle", "rastrigin", "rosenbrock", "saddle",
+    "six_hump_camel", "strict_saddle", "styblinski_tang", "tanh_network",
 }  # fmt: skip
 
 

@@ -15,6 +15,14 @@ from .classic import (
 from .finite_sum import linear_regression, logistic_regression, tanh_network
 from .plateau import plateau
 from .quadratic import elongated_bowl, quadratic
+from .random import (
+    energy_per_spin,
+    gaussian_field,
+    pspin,
+    pspin_energies,
+    random_quadratic,
+    random_strict_saddle,
+)
 from .saddles import monkey_saddle, saddle, strict_saddle
 
 _REGISTRY = Registry(
@@ -23,13 +31,17 @@ _REGISTRY = Registry(
         "ackley": ackley,
         "beale": beale,
         "elongated_bowl": elongated_bowl,
+        "gaussian_field": gaussian_field,
         "goldstein_price": goldstein_price,
         "himmelblau": himmelblau,
         "linear_regression": linear_regression,
         "logistic_regression": logistic_regression,
         "monkey_saddle": monkey_saddle,
         "plateau": plateau,
+        "pspin": pspin,
         "quadratic": quadratic,
+        "random_quadratic": random_quadratic,
+        "random_strict_saddle": random_strict_saddle,
         "rastrigin": rastrigin,
         "rosenbrock": rosenbrock,
         "saddle": saddle,
@@ -51,4 +63,11 @@ def make(name, **params):
     return _REGISTRY.make(name, **params)
 
 
-__all__ = ["Surface", "make", "names", *_REGISTRY.names()]
+__all__ = [
+    "Surface",
+    "energy_per_spin",
+    "make",
+    "names",
+    "pspin_energies",
+    *_REGISTRY.names(),
+]

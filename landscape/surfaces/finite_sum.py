@@ -448,6 +448,7 @@ def _surface(
         hess=hess,
         minima=minima,
         saddles=saddles,
+        maxima=points([], dim),
         bounds=bounds,
         formula=formula,
         kwargs=kwargs,
@@ -467,7 +468,9 @@ def linear_regression(
     noise: float = 0.5,
     seed: int = 0,
 ) -> Surface:
-    r"""Least squares :math:`J(w, b) = \frac{1}{2m}\sum_i (w\cdot x_i + b - y_i)^2`.
+    r"""Least squares on a data set: an elongated bowl in (w, b).
+
+    .. math:: J(w, b) = \frac{1}{2m}\sum_{i=1}^{m} (w\cdot x_i + b - y_i)^2
 
     Parameters
     ----------
@@ -521,7 +524,10 @@ def logistic_regression(
     l2: float = 0.0,
     seed: int = 0,
 ) -> Surface:
-    r"""Cross-entropy :math:`J = \frac1m\sum_i [\log(1+e^{z_i}) - y_i z_i] + \frac{\lambda}{2}\lVert w\rVert^2`.
+    r"""Logistic regression: the cross-entropy of a linear classifier.
+
+    .. math:: J(w, b) = \frac1m\sum_{i=1}^{m} \big[\log(1+e^{z_i}) - y_i z_i\big]
+              + \frac{\lambda}{2}\lVert w\rVert^2
 
     ``z_i = w . x_i + b``, labels ``y_i`` in {0, 1}.  Without ``X, y`` the data
     come from :func:`landscape.datasets.classification` (labels drawn from the
