@@ -13,6 +13,7 @@ from ..optim.optimizers import Optimizer
 from ..optim.schedules import R_SPE
 from ..results import Result
 from ..surfaces import Surface
+from . import batched as _batched
 from . import fused_cpu
 
 __all__ = ["simulate"]
@@ -147,7 +148,13 @@ def simulate(
     Parameters
     ----------
     surface : Surface
-        From :mod:`landscape.surfaces`.
+        From :mod:`landscape.surfaces`.  A surface with ``surface.batched``
+        (high-dimensional, gradient by matrix products) runs in the batched
+        engine (:mod:`landscape.engine.batched`): one BLAS gradient call on
+        all trajectories and one fused update kernel per step, on the CPU;
+        same arguments and Result.  On a sphere surface the starts are scaled
+        onto :math:`\lVert x\rVert^2 = d` and every step is projected and
+        retracted.
     optimizers : Optimizer, list of Optimizer, or dict name -> Optimizer
         Any mix of kinds, hyperparameters and schedules: one kernel launch, no
         recompilation (optimizers are data).
@@ -188,7 +195,9 @@ def simulate(
         Where to run: ``"cuda"`` runs the fused CUDA kernels (one thread per
         trajectory; needs ``pip install "landscape[cuda]"`` and an NVIDIA GPU,
         else :class:`landscape.CudaUnavailable` says why); ``"auto"`` uses the
-        GPU when one is usable and otherwise the CPU, saying so once.
+        GPU when one is usable and otherwise the CPU, saying so once.  The
+        batched engine runs on the CPU only: ``"cuda"`` raises
+        :class:`landscape.CudaUnavailable`, ``"auto"`` runs on the CPU.
 
     Returns
     -------
@@ -196,8 +205,11 @@ def simulate(
     """
     if not isinstance(surface, Surface):
         raise ValueError(f"surface must be a landscape.surfaces.Surface, got {surface!r}")
+    is_batched = _check_batched(surface)
     names, opts = _optimizers(optimizers)
     X0 = _starts(x0, surface.dim)
+    if is_batched and getattr(surface.batched, "manifold", None) == "sphere":
+        X0 = _batched.retract(X0)
     n, d = X0.shape
     steps = V.integer("steps", steps, minimum=1)
     rec_every = 0 if record_every is None else V.integer("record_every", record_every, minimum=0)
@@ -216,7 +228,7 @@ def simulate(
         raise ValueError(f"events must be a dict name -> Event, got {type(events).__name__}")
     ev_kind, ev_center, ev_val = _events.pack(events, d)
     bound = _config.DIVERGE_AT if diverge_at is None else V.positive("diverge_at", diverge_at)
-    where = _backend.resolve(backend)
+    where = _batched_backend(backend) if is_batched else _backend.resolve(backend)
     ftz = (dt == np.float32) if flush_denormals is None else bool(flush_denormals)
 
     n_opt = len(opts)
@@ -247,9 +259,15 @@ def simulate(
     sigma = noise.scale if noise is not None else 0.0
 
     X0c = np.ascontiguousarray(X0, dtype=dt)
-    P = surface.params.astype(dt)
     key = seed_key_of(seed)
-    if where == "cuda":
+    if is_batched:
+        _batched.run(
+            surface, dt, X0c, (kinds, hp, skinds, srows), steps, rec_every, rec_n, float(sigma),
+            key, (ev_kind, ev_center, ev_val), float(bound), ftz,
+            (pos, final, final_loss, ev_t, div_t),
+        )  # fmt: skip
+    elif where == "cuda":
+        P = surface.params.astype(dt)
         from . import fused_cuda
 
         fused_cuda.run(
@@ -258,6 +276,7 @@ def simulate(
             (pos, bloss, final, final_loss, ev_t, div_t),
         )  # fmt: skip
     else:
+        P = surface.params.astype(dt)
         args = (
             X0c, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, float(sigma), key,
             ev_kind, ev_center, ev_val, float(bound), ftz,
@@ -295,6 +314,8 @@ def simulate(
         "backend": where,
         "versions": _versions(),
     }
+    if is_batched:
+        config["engine"] = "batched"
     return Result(
         names=names,
         positions=pos.transpose(0, 2, 1, 3),
@@ -308,6 +329,41 @@ def simulate(
         config=config,
         surface=surface,
     )
+
+
+def _check_batched(surface) -> bool:
+    """Whether ``surface`` runs in the batched engine (and that its ``batched`` is usable)."""
+    b = surface.batched
+    if b is None:
+        return False
+    if not callable(getattr(b, "value_and_grad", None)):
+        raise ValueError(
+            f"surface.batched must have a value_and_grad(X, G) method, got {b!r} on {surface.name}"
+        )
+    manifold = getattr(b, "manifold", None)
+    if manifold not in _batched.MANIFOLDS:
+        raise ValueError(
+            f"surface.batched.manifold must be one of {list(_batched.MANIFOLDS)}, got {manifold!r}"
+        )
+    if surface.finite_sum is not None:
+        raise ValueError(
+            f"surface {surface.name} has both finite_sum and batched; the batched engine does not "
+            "run mini-batches"
+        )
+    return True
+
+
+def _batched_backend(backend) -> str:
+    """The batched engine runs on the CPU: ``"auto"`` means the CPU, ``"cuda"`` is refused."""
+    if backend not in _backend.BACKENDS:
+        raise ValueError(f"backend must be one of {list(_backend.BACKENDS)}, got {backend!r}")
+    if backend == "cuda":
+        raise _backend.CudaUnavailable(
+            "backend='cuda' is not available for this surface: it runs in the batched engine "
+            "(BLAS gradients), whose GPU path (cuBLAS via CuPy) is not available; use "
+            "backend='cpu' or 'auto'"
+        )
+    return "cpu"
 
 
 def _plain(d: dict) -> dict:
