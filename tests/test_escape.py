@@ -147,14 +147,8 @@ def test_table_csv_roundtrip_and_noise_groups(tmp_path):
     assert df.shape == (6, len(table.columns)) and np.isinf(df["median"]).all()
 
 
-def test_report_script_end_to_end(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "escape_stats.py"
-    spec = importlib.util.spec_from_file_location("escape_stats_script", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def test_report_script_end_to_end(tmp_path, load_script):
+    mod = load_script("escape_stats")
     out = tmp_path / "report"
     assert mod.main(["-o", str(out), "--n", "64", "--quick"]) == 0
     text = (out / "README.md").read_text(encoding="utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +12,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "minibatch_compare.py
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("minibatch_compare_script", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def script(load_script):
+    return load_script("minibatch_compare")
 
 
 def _rows(path):
