@@ -36,7 +36,9 @@ Schema
 
     [starts]                     # kind + that function's arguments (landscape.starts):
     kind = "point"               # point | normal | uniform | grid | sphere | ball
-    x = [-2.0, 1.5]              # ... or no kind and x0 = [[x, y], ...]
+    x = [-2.0, 1.5]              # ... or no kind and x0 = [[x, y], ...]; one number
+                                 # (center = 0.0) stands for it in every coordinate
+                                 # (x, mean, low, high, center; not grid's)
 
     [simulate]                   # landscape.simulate's arguments
     steps = 150                  # required
@@ -49,7 +51,8 @@ Schema
     batch_size = 64              # optional, finite-sum surfaces only: every optimizer's
                                  # mini-batch size (default: the full batch, "m")
     events = { escaped = { kind = "leave_ball", center = [0, 0], radius = 1.0 } }
-                                 # leave_ball | enter_ball (center, radius) | loss_below (level)
+                                 # leave_ball | enter_ball (center, radius) | loss_below (level);
+                                 # center = 0.0: the origin in any dimension
 
     [render]
     kind = "race"                # race | swarm | surface3d | loss_curves | minibatch | survival
@@ -439,6 +442,33 @@ def _batch_sizes(ctx, surf, data, opts, own, common):
     return out if given else {}
 
 
+#: Vector arguments that also take one number, broadcast to the surface's dimension
+#: (``center = 0.0`` in 100-D): starts kind -> keys, and the ball events' centre.
+_BROADCAST_STARTS = {
+    "point": ("x",),
+    "normal": ("mean",),
+    "uniform": ("low", "high"),
+    "sphere": ("center",),
+    "ball": ("center",),
+}
+_BROADCAST_EVENTS = {"leave_ball": ("center",), "enter_ball": ("center",)}
+
+
+def _broadcast(ctx, path, t: dict, kind, table, dim) -> dict:
+    """``t`` with each scalar among ``table[kind]``'s keys repeated ``dim`` times."""
+    keys = table.get(kind, ()) if isinstance(kind, str) else ()
+    out = dict(t)
+    for key in keys:
+        v = out.get(key)
+        if isinstance(v, bool):
+            raise ctx.error(
+                (*path, key), f"must be a number or an array of {dim} numbers, got {v!r}"
+            )
+        if isinstance(v, (int, float)):
+            out[key] = [ctx.check(V.real, (*path, key), v)] * dim
+    return out
+
+
 def _starts(ctx, raw, dim):
     path = ("starts",)
     t = _table(ctx, path, raw)
@@ -451,6 +481,7 @@ def _starts(ctx, raw, dim):
             ctx.check(V.vector, (*path, "x0", i), row, dim)
         arr = np.asarray(x0, dtype=np.float64)
     else:
+        t = _broadcast(ctx, path, t, t.get("kind"), _BROADCAST_STARTS, dim)
         _, arr = _build(
             ctx, path, t, "kind", _STARTS, "argument of starts.", hint=", or give x0 = [[...]]"
         )
@@ -467,6 +498,7 @@ def _events_of(ctx, path, raw, dim):
     for name, spec in t.items():
         p = (*path, name)
         spec = _table(ctx, p, spec)
+        spec = _broadcast(ctx, p, spec, spec.get("kind"), _BROADCAST_EVENTS, dim)
         kind, ev = _build(ctx, p, spec, "kind", _EVENTS, "argument of events.")
         if kind != "loss_below" and ev.center.shape[0] != dim:
             raise ctx.error(

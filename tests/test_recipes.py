@@ -2,8 +2,9 @@
 
 Compile budget: one float64 kernel per surface family of the gallery
 (quadratic, rosenbrock, beale, himmelblau, plateau, strict_saddle, and the
-linear_regression finite sum), shared with tests/test_cli.py and
-tests/test_render.py when they run in one process.  Renders are tiny
+linear_regression finite sum) plus the batched engine's update kernel
+(random_strict_saddle: BLAS, no surface kernel), shared with
+tests/test_cli.py and tests/test_render.py when they run in one process.  Renders are tiny
 (scale 0.2, at most 4 frames).
 """
 
@@ -505,3 +506,67 @@ def test_schedules_and_starts_are_built_by_the_package(tmp_path):
     sched = rec.optimizers["gd"].schedule
     assert sched.warmup == 5 and sched.name == "exponential"
     assert math.isclose(sched(10, 1.0), 0.9**11)
+
+
+HIGH_DIM = """\
+title = "A saddle in 120-D"
+lesson = "Escape."
+
+[surface]
+name = "random_strict_saddle"
+dim = 120
+index = 3
+
+[optimizers.adam]
+lr = 0.01
+
+[starts]
+kind = "ball"
+n = 6
+center = 0.0
+radius = 0.001
+seed = 1
+
+[simulate]
+steps = 60
+record_every = 0
+events = { escaped = { kind = "leave_ball", center = 0, radius = 0.5 } }
+
+[render]
+kind = "survival"
+event = "escaped"
+size = [160, 90]
+"""
+
+
+def test_scalar_center_broadcasts_to_the_surface_dimension(tmp_path):
+    rec = recipes.load(write(tmp_path, HIGH_DIM))
+    np.testing.assert_array_equal(rec.x0, ls.starts.ball(6, np.zeros(120), 0.001, seed=1))
+    ev = rec.simulate_options["events"]["escaped"]
+    assert ev.center.shape == (120,) and not ev.center.any()
+    res = rec.simulate()  # the batched engine, from a recipe
+    assert res.config["engine"] == "batched"
+    assert (res.events["escaped"] >= 0).all()
+    assert rec.run(tmp_path, scale=SCALE).exists()
+    # the other vector arguments of the starts broadcast too (not grid's: num**d points)
+    for start, expected in [
+        ('kind = "point"\nx = 0.25', ls.starts.point(np.full(120, 0.25))),
+        ('kind = "sphere"\nn = 3\ncenter = 1\nradius = 2.0',
+         ls.starts.sphere(3, np.ones(120), 2.0)),
+        ('kind = "normal"\nn = 3\nmean = -1.0', ls.starts.normal(3, np.full(120, -1.0))),
+        ('kind = "uniform"\nn = 3\nlow = -1\nhigh = 1',
+         ls.starts.uniform(3, np.full(120, -1.0), np.ones(120))),
+    ]:  # fmt: skip
+        text = HIGH_DIM.replace(
+            'kind = "ball"\nn = 6\ncenter = 0.0\nradius = 0.001\nseed = 1', start
+        )
+        np.testing.assert_array_equal(recipes.load(write(tmp_path, text)).x0, expected)
+    # a list still has to have the surface's length; a scalar must be a finite number
+    short = HIGH_DIM.replace("center = 0.0", "center = [0.0, 0.0]")
+    assert "starts gives 2-D points but the surface is 120-D" in error_of(tmp_path, short)
+    for old, new, expected in [
+        ("center = 0.0", "center = inf", "starts.center must be finite, got inf"),
+        ("center = 0,", "center = nan,", "simulate.events.escaped.center must be finite, got nan"),
+        ("center = 0.0", "center = true", "starts.center must be a number or an array of 120"),
+    ]:
+        assert expected in error_of(tmp_path, HIGH_DIM.replace(old, new, 1))
