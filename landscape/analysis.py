@@ -341,6 +341,10 @@ def _resolve_method(method, n):
     return method
 
 
+#: Largest dimension at which a Lanczos run that does not converge falls back to eigh.
+LANCZOS_FALLBACK_MAX_DIM = 4000
+
+
 def _check_k(k, n, which):
     if n < 2:
         raise ValueError(f"method='lanczos' needs dimension >= 2, got {n}; use method='exact'")
@@ -380,8 +384,17 @@ def _spectrum(frame, method, k, which, seed, maxiter):
         ev = np.sort(ev)
         return Spectrum(ev, ev, frame.n, "exact", frame.manifold)
     k = _check_k(k, frame.n, which)
-    low = _eigsh(frame, k if which != "largest" else 1, "SA", seed, maxiter)
-    high = _eigsh(frame, k if which != "smallest" else 1, "LA", seed, maxiter)
+    try:
+        low = _eigsh(frame, k if which != "largest" else 1, "SA", seed, maxiter)
+        high = _eigsh(frame, k if which != "smallest" else 1, "LA", seed, maxiter)
+    except RuntimeError:
+        # Lanczos finds one copy of an exactly repeated eigenvalue per start
+        # vector, so highly degenerate spectra may not converge: fall back to
+        # the exact spectrum where that is affordable
+        if frame.n > LANCZOS_FALLBACK_MAX_DIM:
+            raise
+        ev = np.sort(scipy.linalg.eigh(frame.dense(), eigvals_only=True))
+        return Spectrum(ev, ev, frame.n, "exact", frame.manifold)
     return Spectrum(low, high, frame.n, "lanczos", frame.manifold)
 
 
@@ -422,7 +435,10 @@ def hessian_spectrum(
         ``"exact"``: all eigenvalues (:func:`scipy.linalg.eigh`);
         ``"lanczos"``: :func:`scipy.sparse.linalg.eigsh` on Hessian-vector
         products; ``"auto"``: exact when the dimension is at most
-        :data:`EXACT_MAX_DIM`.
+        :data:`EXACT_MAX_DIM`.  A Lanczos run that does not converge (exactly
+        repeated eigenvalues stall it: it finds one copy per start vector)
+        falls back to the exact spectrum up to
+        :data:`LANCZOS_FALLBACK_MAX_DIM` dimensions, and raises above.
     k : int, optional
         Lanczos only: eigenvalues to compute at each requested end (default
         ``min(20, dim - 1)``; ``k < dim``).

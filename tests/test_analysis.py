@@ -309,3 +309,12 @@ def test_bad_input():
 def test_lazy_import():
     assert "analysis" in ls.__all__
     assert ls.analysis is an
+
+
+def test_lanczos_falls_back_to_exact_on_degenerate_spectra():
+    """195 equal eigenvalues: Lanczos finds one copy per start vector and stalls."""
+    surf = ls.surfaces.random_strict_saddle(dim=200, index=5, seed=1)
+    sp = an.hessian_spectrum(surf, np.zeros(200), method="lanczos", k=8, which="both")
+    np.testing.assert_allclose(sp.smallest[:5], -1.0, atol=1e-10)
+    np.testing.assert_allclose(sp.largest[-8:], 1.0, atol=1e-10)
+    assert an.index(surf, np.zeros(200), method="lanczos", k=8).count == 5
