@@ -70,17 +70,19 @@ def test_unknown_backend_is_a_value_error():
 
 
 def _nvvm_available() -> bool:
+    """NVVM (the compiler) and NVRTC (asked for the supported architectures) both load."""
     try:
         from cuda.pathfinder import load_nvidia_dynamic_lib
 
         load_nvidia_dynamic_lib("nvvm")
+        load_nvidia_dynamic_lib("nvrtc")
         return True
     except Exception:  # noqa: BLE001 - any failure means no compiler here
         return False
 
 
 @pytest.mark.skipif(
-    not _nvvm_available(), reason="NVVM not installed (pip install 'landscape[cuda]')"
+    not _nvvm_available(), reason="NVVM/NVRTC not installed (pip install 'landscape[cuda]')"
 )
 def test_every_surface_family_compiles_to_ptx(monkeypatch):
     """Real CUDA compilation (no GPU needed): kernels and all device functions."""
