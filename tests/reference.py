@@ -410,3 +410,35 @@ def minibatch_run(
         frames.append(fx)
         costs.append(fc)
     return np.array(finals), np.array(frames), np.array(costs)
+
+
+# --------------------------------------------------------------------------
+# comparing an engine run with a reference run
+# --------------------------------------------------------------------------
+def assert_run_matches(res, o, want, rows, rec_rows, rtol=1e-10):
+    """Optimizer ``o`` of a landscape Result against a reference run.
+
+    ``rows``: the trajectory indices the reference ran (in its order);
+    ``rec_rows``: those of them that were recorded.
+    """
+    scale = max(1.0, float(np.nanmax(np.abs(want["final"]))))
+    atol = 1e-12 * scale
+    np.testing.assert_array_equal(res.diverged[o, rows], want["diverged"])
+    for name, times in want["events"].items():
+        np.testing.assert_array_equal(res.events[name][o, rows], times, err_msg=name)
+    np.testing.assert_allclose(res.final[o, rows], want["final"], rtol=rtol, atol=atol)
+    fl = want["final_loss"]
+    np.testing.assert_allclose(
+        res.final_loss[o, rows], fl, rtol=rtol, atol=1e-12 * max(1.0, float(np.nanmax(np.abs(fl))))
+    )
+    sel = [k for k, r in enumerate(rows) if r in rec_rows]
+    got_rows = [rows[k] for k in sel]
+    np.testing.assert_allclose(
+        res.positions[o, got_rows], want["positions"][sel], rtol=rtol, atol=atol
+    )
+    np.testing.assert_allclose(
+        res.loss[o, got_rows],
+        want["loss"][sel],
+        rtol=rtol,
+        atol=1e-12 * max(1.0, float(np.nanmax(np.abs(want["loss"])))),
+    )

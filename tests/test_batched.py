@@ -129,24 +129,6 @@ def ls_events(spec):
     return out
 
 
-def assert_run_matches(res, o, want, rows, rec_rows, rtol=RTOL):
-    """Optimizer ``o`` of a Result against a reference run of trajectories ``rows``."""
-    scale = max(1.0, float(np.nanmax(np.abs(want["final"]))))
-    atol = 1e-12 * scale
-    np.testing.assert_array_equal(res.diverged[o, rows], want["diverged"])
-    for name, times in want["events"].items():
-        np.testing.assert_array_equal(res.events[name][o, rows], times, err_msg=name)
-    np.testing.assert_allclose(res.final[o, rows], want["final"], rtol=rtol, atol=atol)
-    fl = want["final_loss"]
-    np.testing.assert_allclose(res.final_loss[o, rows], fl, rtol=rtol,
-                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(fl)))))
-    sel = [k for k, r in enumerate(rows) if r in rec_rows]
-    got = [rows[k] for k in sel]
-    np.testing.assert_allclose(res.positions[o, got], want["positions"][sel], rtol=rtol, atol=atol)
-    np.testing.assert_allclose(res.loss[o, got], want["loss"][sel], rtol=rtol,
-                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(want["loss"])))))
-
-
 # --------------------------------------------------------------------------
 # against the reference oracle
 # --------------------------------------------------------------------------
@@ -170,7 +152,7 @@ def test_matches_reference_every_kind_schedule_noise_events_divergence():
     for o, (_, spec) in enumerate(items):
         want = ref.run_reference(ref_vg(A), spec, x0, steps, rec_every,
                                  noise_fn=lambda i, t: table[i, t], events=ev, diverge_at=bound)
-        assert_run_matches(res, o, want, list(range(n)), set(range(record)))
+        ref.assert_run_matches(res, o, want, list(range(n)), set(range(record)))
     # the events and divergence discriminate
     for name, times in res.events.items():
         assert (times > 0).any() and (times < 0).any(), name
@@ -202,7 +184,7 @@ def test_non_finite_gradient_and_start_beyond_bound():
     assert (res.diverged[0] >= 0).all() and res.diverged[1, 0] == -1
     for o, (_, spec) in enumerate(items):
         want = ref.run_reference(ref_vg(A), spec, x0, 10, 1)
-        assert_run_matches(res, o, want, [0, 1, 2], {0, 1, 2})
+        ref.assert_run_matches(res, o, want, [0, 1, 2], {0, 1, 2})
 
 
 # --------------------------------------------------------------------------

@@ -107,29 +107,6 @@ def grid(h):
     ]
 
 
-def assert_run_matches(res, o, want, rows, rec_rows, rtol=RTOL):
-    """Optimizer ``o`` of a landscape Result against a reference run.
-
-    ``rows``: the trajectory indices the reference ran (in its order);
-    ``rec_rows``: those of them that were recorded.
-    """
-    scale = max(1.0, float(np.nanmax(np.abs(want["final"]))))
-    atol = 1e-12 * scale
-    np.testing.assert_array_equal(res.diverged[o, rows], want["diverged"])
-    for name, times in want["events"].items():
-        np.testing.assert_array_equal(res.events[name][o, rows], times, err_msg=name)
-    np.testing.assert_allclose(res.final[o, rows], want["final"], rtol=rtol, atol=atol)
-    fl = want["final_loss"]
-    np.testing.assert_allclose(res.final_loss[o, rows], fl, rtol=rtol,
-                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(fl)))))
-    sel = [k for k, r in enumerate(rows) if r in rec_rows]
-    got_rows = [rows[k] for k in sel]
-    np.testing.assert_allclose(res.positions[o, got_rows], want["positions"][sel], rtol=rtol,
-                               atol=atol)
-    np.testing.assert_allclose(res.loss[o, got_rows], want["loss"][sel], rtol=rtol,
-                               atol=1e-12 * max(1.0, float(np.nanmax(np.abs(want["loss"])))))
-
-
 # --------------------------------------------------------------------------
 # kernel vs reference: every kind, every schedule, one launch
 # --------------------------------------------------------------------------
@@ -178,7 +155,7 @@ def test_kernel_matches_reference_every_kind_and_schedule(surface):
     np.testing.assert_array_equal(res.frame_steps, np.arange(0, steps + 1, rec_every))
     for o, (_, spec) in enumerate(items):
         want = ref.run_reference(vg_of(surf), spec, x0, steps, rec_every, events=ev)
-        assert_run_matches(res, o, want, list(range(n)), set(range(record)))
+        ref.assert_run_matches(res, o, want, list(range(n)), set(range(record)))
     # the events actually discriminate (not all -1 or all 0)
     for name, times in res.events.items():
         assert (times > 0).any(), name
@@ -208,7 +185,7 @@ def test_kernel_matches_reference_across_blocks_with_noise():
     for o, (_, spec) in enumerate(items):
         want = ref.run_reference(vg_of(surf), spec, x0[rows], steps, rec_every,
                                  noise_fn=noise_fn, events=ev, traj_ids=rows)
-        assert_run_matches(res, o, want, rows, set(range(record)))
+        ref.assert_run_matches(res, o, want, rows, set(range(record)))
     # frames beyond `record` are not kept
     assert res.positions.shape[1] == record
 
@@ -255,7 +232,7 @@ def test_random_hyperparameters_match_reference(kind, lr, beta, b2, eps, wd, sch
     x0 = np.array([[1.0, 2.0], [-0.5, 0.25], [3.0, -1.0]])
     res = ls.simulate(surf, opt, x0, 25, record_every=5)
     want = ref.run_reference(vg_of(surf), spec, x0, 25, 5)
-    assert_run_matches(res, 0, want, [0, 1, 2], {0, 1, 2}, rtol=1e-9)
+    ref.assert_run_matches(res, 0, want, [0, 1, 2], {0, 1, 2}, rtol=1e-9)
 
 
 # --------------------------------------------------------------------------
@@ -1087,7 +1064,7 @@ def test_warmup_of_constant_schedule_is_applied_by_kernel():
         opt, spec = build_opt(kind, hp, ("linear_warmup", {"warmup_steps": 10}))
         res = ls.simulate(rosen, opt, x0, 30, record_every=3)
         want = ref.run_reference(vg_of(rosen), spec, x0, 30, 3)
-        assert_run_matches(res, 0, want, list(range(5)), set(range(5)))
+        ref.assert_run_matches(res, 0, want, list(range(5)), set(range(5)))
 
 
 @pytest.mark.parametrize("call,match", [
