@@ -127,7 +127,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
     cost = np.empty((trajs.size, ts.size))
     grad = np.empty((trajs.size, ts.size, d))
     # lanes are consecutive trajectories from j0; run one lane per trajectory
-    X = np.repeat(th[:, None], 1, axis=1).copy()
+    X = np.ascontiguousarray(th[:, None])  # one lane: (d, 1)
     G = np.empty_like(X)
     F = np.empty(1)
     idx = np.empty(1, dtype=np.int64)

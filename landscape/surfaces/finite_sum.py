@@ -604,7 +604,7 @@ def tanh_network(
     rng = np.random.default_rng(12345)
     scale = max(1.0, float(np.std(y)))
     guess = np.zeros((2, d))
-    w_ls = float(np.linalg.lstsq(X, y, rcond=None)[0][0]) if p >= 1 else 1.0
+    w_ls = float(np.linalg.lstsq(X, y, rcond=None)[0][0])  # X has p >= 1 columns
     guess[0, :p] = 1.0
     guess[0, hidden * p] = w_ls
     guess[1] = -guess[0]
