@@ -56,6 +56,7 @@ __all__ = [
     "BOOTSTRAP_MAX",
     "Estimate",
     "LogrankResult",
+    "Summary",
     "Survival",
     "Times",
     "compare",
@@ -411,18 +412,21 @@ def compare(result, event: str, *, confidence: float = 0.95) -> list[dict]:
     return rows
 
 
-def summary(result, event: str, *, confidence: float = 0.95, seed: int = 0) -> list[dict]:
-    """One row per optimizer.
+def summary(result, event: str, *, confidence: float = 0.95, seed: int = 0) -> Summary:
+    """One row per optimizer, printed as a table (see :class:`Summary`).
 
     Columns: ``optimizer``, ``n``, ``steps``, ``escaped`` (raw fraction),
     ``median`` / ``median_low`` / ``median_high`` (Kaplan–Meier, ``inf`` =
     beyond the run), ``q25``, ``q75``, ``mean_escaped`` /
-    ``mean_escaped_low`` / ``mean_escaped_high`` and ``diverged`` (fraction).
+    ``mean_escaped_low`` / ``mean_escaped_high``, ``diverged`` (fraction,
+    at any step) and ``escaped_then_diverged`` (fraction that escaped and
+    diverged later; ``diverged - escaped_then_diverged`` diverged first and
+    are censored).
     """
     rows = []
     for name, d in times(result, event).items():
         rows.append({"optimizer": name, **summary_row(d, confidence=confidence, seed=seed)})
-    return rows
+    return Summary(rows, event=event, confidence=confidence)
 
 
 def summary_row(d: Times, *, confidence: float = 0.95, seed: int = 0) -> dict:
@@ -443,4 +447,127 @@ def summary_row(d: Times, *, confidence: float = 0.95, seed: int = 0) -> dict:
         "mean_escaped_low": me.low,
         "mean_escaped_high": me.high,
         "diverged": float(d.diverged.mean()) if d.n else math.nan,
+        "escaped_then_diverged": float((d.observed & d.diverged).mean()) if d.n else math.nan,
     }
+
+
+# --------------------------------------------------------------------------
+# display
+# --------------------------------------------------------------------------
+class Summary(list):
+    """The rows of :func:`summary` (a list of dicts) that print as a table.
+
+    ``str()`` and ``repr()`` give an aligned text table: the escaped and
+    diverged fractions as percentages, the Kaplan–Meier median with its
+    confidence interval (``>300``: beyond a 300-step run), the quartiles,
+    the mean of the escaped with its interval, and a note on the
+    trajectories that both escaped and diverged.  "Escaped" counts only
+    events observed before any divergence: a trajectory that diverged first
+    is censored at its divergence step, and one that escaped and diverged
+    later counts in both fractions.
+    """
+
+    def __init__(self, rows=(), *, event: str = "", confidence: float = 0.95):
+        super().__init__(rows)
+        self.event = event
+        self.confidence = confidence
+
+    def format(self) -> str:
+        """The aligned text table (what ``print`` shows)."""
+        if not self:
+            return f"no trajectories for {self.event!r}"
+        steps = int(self[0]["steps"])
+        ci = f"[{self.confidence:.0%} CI]"
+
+        def quartiles(r):
+            return f"{_step(r['q25'], steps)}, {_step(r['q75'], steps)}"
+
+        cols = [
+            ("optimizer", "<", [r["optimizer"] for r in self]),
+            ("n", ">", [str(r["n"]) for r in self]),
+            ("escaped", ">", [_percent(r["escaped"]) for r in self]),
+            (f"median step {ci}", "ci", [_with_ci(r, "median", steps, _step) for r in self]),
+            ("quartiles", "<", [quartiles(r) for r in self]),
+            (f"mean if escaped {ci}", "ci", [_with_ci(r, "mean_escaped", 0, _mean) for r in self]),
+            ("diverged", ">", [_percent(r["diverged"]) for r in self]),
+        ]
+        notes = [_note(r) for r in self]
+        if any(notes):
+            cols.append(("note", "<", notes))
+        lines = [
+            f"steps to {self.event!r} (run of {steps} steps; Kaplan–Meier medians and quartiles)",
+            *_align(cols),
+        ]
+        if any(r["diverged"] > 0 for r in self):
+            lines.append(
+                "escaped: before any divergence (diverging first censors a trajectory);"
+                " diverged: at any step"
+            )
+        if any(math.isinf(r[k]) for r in self for k in ("median", "median_high", "q75")):
+            lines.append(f">{steps}: beyond the run (the survival curve does not get that low)")
+        return "\n".join(lines)
+
+    __str__ = format
+
+    def __repr__(self) -> str:
+        return self.format()
+
+
+def _align(cols) -> list[str]:
+    """Heading, rule and rows of ``(heading, align, cells)`` columns; "ci" cells align on "["."""
+    out = []
+    for head, how, cells in cols:
+        if how == "ci":
+            parts = [c.split(" [", 1) if " [" in c else [c, ""] for c in cells]
+            w = max(len(p[0]) for p in parts)
+            cells = [p[0].rjust(w) + (f" [{p[1]}" if p[1] else "") for p in parts]
+            how = "<"
+        width = max(len(head), *(len(c) for c in cells))
+        pad = str.ljust if how == "<" else str.rjust
+        out.append([pad(head, width), "-" * width, *(pad(c, width) for c in cells)])
+    return ["  ".join(row).rstrip() for row in zip(*out, strict=True)]
+
+
+def _percent(f: float) -> str:
+    if math.isnan(f):
+        return "-"
+    if f in (0.0, 1.0):
+        return f"{f:.0%}"
+    for digits in range(3, 9):  # never show a fraction strictly inside (0, 1) as 0% or 100%
+        text = f"{100 * f:.{digits}g}"
+        if text not in ("0", "100"):
+            return text + "%"
+    return f"{100 * f}%"
+
+
+def _step(v: float, steps: int) -> str:
+    if math.isnan(v):
+        return "-"
+    return f">{steps}" if math.isinf(v) else f"{v:.0f}"
+
+
+def _mean(v: float, steps: int) -> str:
+    return "-" if math.isnan(v) else f"{v:.1f}"
+
+
+def _with_ci(row: dict, key: str, steps: int, fmt) -> str:
+    low, high = row[f"{key}_low"], row[f"{key}_high"]
+    text = fmt(row[key], steps)
+    if math.isnan(low) or math.isnan(high):
+        return text
+    return f"{text} [{fmt(low, steps)}, {fmt(high, steps)}]"
+
+
+def _note(row: dict) -> str:
+    both = row.get("escaped_then_diverged", math.nan)
+    if math.isnan(both):
+        return ""
+    first = row["diverged"] - both
+    notes = []
+    if both == 1.0:
+        notes.append("all escaped, then diverged")
+    elif both > 0:
+        notes.append(f"{_percent(both)} escaped, then diverged")
+    if first > 0:
+        notes.append(f"{_percent(first)} diverged before escaping (censored)")
+    return "; ".join(notes)

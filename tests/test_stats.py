@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
@@ -170,3 +171,80 @@ def test_million_event_only_trajectories_in_seconds():
     assert elapsed < 10.0, elapsed
     assert rows[0]["n"] == 10**6 and rows[0]["median"] > rows[1]["median"]
     assert cmp_rows[0]["pvalue"] < 1e-10
+
+
+def _columns(rule: str) -> list[tuple[int, int]]:
+    """(start, end) of each column, read off the table's rule of dashes."""
+    spans, start = [], None
+    for i, ch in enumerate(rule + " "):
+        if ch == "-" and start is None:
+            start = i
+        elif ch != "-" and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+def test_summary_prints_an_aligned_table_that_explains_divergence():
+    # "both": every trajectory escapes (steps 2-4), then diverges (5-6): escaped AND diverged
+    # "first": one escapes at 3; two diverge (at 2 and 4) before escaping: censored, not escaped
+    # "never": nothing escapes within the 10 steps: the median is beyond the run
+    res = fake_result(
+        [[2, 3, 4], [3, -1, -1], [-1, -1, -1]],
+        [[5, 6, 6], [-1, 2, 4], [-1, -1, -1]],
+        steps=10,
+        names=["both", "first", "never"],
+    )
+    table = S.summary(res, "escaped")
+    assert isinstance(table, list) and all(isinstance(r, dict) for r in table)
+    assert [r["escaped_then_diverged"] for r in table] == [1.0, 0.0, 0.0]
+    assert [r["escaped"] for r in table] == pytest.approx([1.0, 1 / 3, 0.0])
+    assert [r["diverged"] for r in table] == pytest.approx([1.0, 2 / 3, 0.0])
+    text = str(table)
+    assert repr(table) == text
+    title, head, rule, *rows = text.splitlines()[:6]
+    assert "'escaped'" in title and "run of 10 steps" in title
+    spans = _columns(rule)
+    headings = [head[a:b].strip() for a, b in spans]
+    assert headings == [
+        "optimizer",
+        "n",
+        "escaped",
+        "median step [95% CI]",
+        "quartiles",
+        "mean if escaped [95% CI]",
+        "diverged",
+        "note",
+    ]
+    cells = {}
+    for line in rows:
+        line = line.ljust(len(rule))  # trailing blanks are stripped
+        # two spaces between columns, never text across a gap
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert line[end:start] == "  ", (line, end, start)
+        cells[line[: spans[0][1]].strip()] = [line[a:b] for a, b in spans]
+    # numbers right-aligned, the name and the note left-aligned
+    assert cells["both"][2] == "   100%" and cells["never"][2] == "     0%"
+    assert cells["first"][2].strip() == "33.3%" and cells["first"][6].strip() == "66.7%"
+    assert cells["both"][0].startswith("both")
+    # the median and its CI: inf shown as beyond the run, the values aligned on "["
+    assert cells["both"][3].strip() == "3 [2, 4]"
+    assert cells["never"][3].strip() == ">10 [>10, >10]"
+    assert cells["both"][3].index("[") == cells["never"][3].index("[")
+    assert cells["never"][4].strip() == ">10, >10" and cells["never"][5].strip() == "-"
+    # the combined states say what they are
+    assert cells["both"][7].strip() == "all escaped, then diverged"
+    assert cells["first"][7].strip() == "66.7% diverged before escaping (censored)"
+    assert cells["never"][7].strip() == ""
+    foot = text.splitlines()[6:]
+    assert any("before any divergence" in f and "censors" in f for f in foot)
+    assert any(f.startswith(">10: beyond the run") for f in foot)
+
+
+def test_summary_table_without_divergence_has_no_note():
+    res = fake_result([[1, 2, 3, 3], [4, 4, 5, 6]], steps=8, names=["gd", "adam(lr=0.01)"])
+    lines = str(S.summary(res, "escaped")).splitlines()
+    assert len(lines) == 5  # title, headings, rule, two rows: no note column, no footnote
+    assert "note" not in lines[1] and lines[1].rstrip().endswith("diverged")
+    assert lines[3].split()[:5] == ["gd", "4", "100%", "2", "[1,"]
+    assert lines[4].split()[:4] == ["adam(lr=0.01)", "4", "100%", "4"]
