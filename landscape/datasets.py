@@ -10,14 +10,17 @@ __all__ = ["classification", "regression", "teacher", "temperature"]
 
 
 def temperature(
-    days: int = 365, seed: int = 0, mean: float = 10.0, amplitude: float = 8.0, noise: float = 3.0
+    days: int = 365, seed: int = 0, mean: float = 52.0, amplitude: float = 14.0, noise: float = 5.0
 ) -> np.ndarray:
-    r"""A year of daily temperatures (°C), like the course's London example.
+    r"""A year of daily temperatures (°F), like the course's London example.
 
     .. math:: \theta_t = \text{mean} - \text{amplitude}\cos(2\pi t/365) + \text{noise}\,\xi_t
 
     with :math:`\xi_t \sim N(0,1)` from ``numpy.random.default_rng(seed)``:
-    cold in January, warm in July, noisy from day to day.
+    cold in January (about 38 °F), warm in July (about 66 °F), noisy from day
+    to day.  In °F, as in the course, the year starts well away from 0, so an
+    average that starts from v₀ = 0 without bias correction is visibly wrong
+    for its first weeks.
     """
     days = V.integer("days", days, minimum=1)
     rng = np.random.default_rng(V.integer("seed", seed, minimum=0))

@@ -102,6 +102,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate as V
+from . import claims as _claims
 from . import events as _events
 from . import optim, starts, surfaces
 from .optim import noise as _noise
@@ -109,6 +110,7 @@ from .optim import schedules as _schedules
 
 __all__ = [
     "RENDERERS",
+    "Made",
     "Recipe",
     "RecipeError",
     "find",
@@ -547,6 +549,36 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     return opts
 
 
+def _claims_of(ctx, raw, kind, labels, sim, scheds) -> tuple:
+    """The ``[[claims]]`` array: each claim's measure fits the recipe, its names exist."""
+    path = ("claims",)
+    if not isinstance(raw, list):
+        raise ctx.error(path, f"must be an array of tables [[claims]], got {_tname(raw)}")
+    events = list(sim.get("events", {}))
+    out = []
+    for i, t in enumerate(raw):
+        p = (*path, i)
+        try:
+            c = _claims.claim_from_table(t)
+        except ValueError as exc:
+            raise ctx.translate(p, exc, [*_claims.MEASURES, "says", "measure", "of"]) from None
+        per = _claims.MEASURES[c.measure].per
+        fits = {"ewa": c.measure.startswith("ewa_"), "schedules": per == "schedule"}
+        if not fits.get(kind, per == "optimizer"):
+            raise ctx.error((*p, "measure"), f"= {c.measure!r} does not apply to a {kind} recipe")
+        known = list(scheds) if per == "schedule" else labels
+        for name in _claims.names_used(c):
+            if name not in known:
+                what = "schedules" if per == "schedule" else "optimizers"
+                raise ctx.error(p, f"names {name!r}, which is not one of the {what}: "
+                                f"{', '.join(known)}")  # fmt: skip
+        if "event" in c.params and c.params["event"] not in events:
+            raise ctx.error((*p, "event"), f"must be one of the [simulate] events "
+                            f"({', '.join(events) or 'none defined'}), got {c.params['event']!r}")  # fmt: skip
+        out.append(c)
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------
 # renderers: the keys each accepts in [render]
 # ---------------------------------------------------------------------------
@@ -781,6 +813,7 @@ def _render(ctx, raw, context):
 _TOP = [
     "title",
     "lesson",
+    "claims",
     "output",
     "surface",
     "optimizers",
@@ -811,6 +844,8 @@ class Recipe:
     x0: np.ndarray | None = None
     simulate_options: dict = field(default_factory=dict)
     schedules: dict = field(default_factory=dict)
+    #: the lesson as measured claims (:mod:`landscape.claims`), checked on every run
+    claims: tuple = ()
 
     @property
     def simulates(self) -> bool:
@@ -885,7 +920,33 @@ class Recipe:
         _check_suffix(self, target.suffix)
         return target
 
-    def run(
+    def evidence(self, result=None) -> _claims.Evidence:
+        """What the recipe's claims are measured on: ``result`` or the figure's own data."""
+        if self.kind == "ewa":
+            ro = self.render_options
+            return _claims.Evidence(ewa={"days": ro.get("days", 365), "seed": ro.get("seed", 0)})
+        if self.kind == "schedules":
+            return _claims.Evidence(schedules=self.schedules)
+        return _claims.Evidence(result=result, surface=self.surface)
+
+    def check(self, result=None, backend: str = "cpu") -> list:
+        """Measure the recipe's claims (simulating first unless ``result`` is given).
+
+        Returns one :class:`landscape.claims.Verdict` per claim, in order.
+        """
+        if self.simulates and result is None and self.claims:
+            result = self.simulate(backend)
+        return _claims.check_all(self.claims, self.evidence(result))
+
+    def run(self, out=None, **kw):
+        """Simulate (when the renderer needs it), then render; returns the output path.
+
+        Takes the arguments of :meth:`make`; the claims are measured too (use
+        :meth:`make` to get them).
+        """
+        return self.make(out, **kw).path
+
+    def make(
         self,
         out=None,
         *,
@@ -894,8 +955,11 @@ class Recipe:
         scale: float = 1.0,
         max_frames: int | None = None,
         progress: bool = False,
-    ):
-        """Simulate (when the renderer needs it), then render; returns the output path.
+    ) -> Made:
+        """Simulate (when the renderer needs it), measure the claims, then render.
+
+        Returns a :class:`Made`: the output path and the claims' verdicts,
+        measured on the very Result that was drawn.
 
         Parameters
         ----------
@@ -938,17 +1002,31 @@ class Recipe:
         target.parent.mkdir(parents=True, exist_ok=True)
 
         if self.kind == "ewa":
-            return Path(fn(target, **kw))
+            return Made(Path(fn(target, **kw)), self.check())
         if self.kind == "schedules":
-            return Path(fn(self.schedules, target, **kw))
+            return Made(Path(fn(self.schedules, target, **kw)), self.check())
         with _stage(f"{self.name}: simulate", progress):
             result = self.simulate(backend)
+        verdicts = self.check(result)
         if self.kind in ("race", "swarm", "surface3d"):
-            return Path(fn(result, self.surface, target, **kw))
+            return Made(Path(fn(result, self.surface, target, **kw)), verdicts)
         if self.kind == "survival":
             event = kw.pop("event")
-            return Path(fn(result, event, target, **kw))
-        return Path(fn(result, target, **kw))
+            return Made(Path(fn(result, event, target, **kw)), verdicts)
+        return Made(Path(fn(result, target, **kw)), verdicts)
+
+
+@dataclass(frozen=True)
+class Made:
+    """What :meth:`Recipe.make` wrote, and its claims measured on the run that was drawn."""
+
+    path: Path
+    verdicts: list
+
+    @property
+    def holds(self) -> bool:
+        """Whether every claim holds."""
+        return all(v.holds for v in self.verdicts)
 
 
 def _join(parts, order):
@@ -1163,6 +1241,7 @@ def load(path) -> Recipe:
 
     kind, ropts = _render(ctx, rtab, context)
     animated = spec.animated if spec.animated is not None else bool(ropts.get("animate", False))
+    claims = _claims_of(ctx, data.get("claims", []), kind, list(opts), sim, scheds)
 
     name = path.stem
     default_output = name + (".gif" if animated else ".png")
@@ -1191,6 +1270,7 @@ def load(path) -> Recipe:
         x0=x0,
         simulate_options=sim,
         schedules=scheds,
+        claims=claims,
     )
 
 

@@ -567,7 +567,7 @@ def test_ewa_course_temperature():
     assert theta.shape == (365,)
     np.testing.assert_array_equal(theta, ls.datasets.temperature())
     t = np.arange(1, 366)
-    season = 10.0 - 8.0 * np.cos(2 * np.pi * t / 365.0)
+    season = 52.0 - 14.0 * np.cos(2 * np.pi * t / 365.0)
     rough, lags = {}, {}
     for beta in (0.5, 0.9, 0.98):
         v = ls.ewa(theta, beta, bias_correction=True)
