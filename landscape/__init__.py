@@ -23,7 +23,7 @@ from .ewa import ewa, ewa_window
 from .optim import noise, schedules
 from .results import Result, load
 
-_LAZY = ("analysis", "escape", "stats")  # import scipy.stats on first use only
+_LAZY = ("analysis", "claims", "escape", "stats")  # import scipy.stats on first use only
 
 
 def __getattr__(name):
@@ -39,6 +39,7 @@ __all__ = [
     "Result",
     "__version__",
     "analysis",
+    "claims",
     "datasets",
     "escape",
     "events",

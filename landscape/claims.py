@@ -556,8 +556,8 @@ def validate(c: Claim) -> None:
     V.positive("factor", c.factor)
     for name in ("at_most", "at_least"):
         v = getattr(c, name)
-        if v is not None:
-            V.real(name, v)
+        if v is not None and math.isnan(V.real(name, v, finite=False)):
+            raise ValueError(f"{name} must be a number, got nan")
 
 
 _CLAIM_KEYS = ("says", "measure", "of", "at_most", "at_least", "less_than", "more_than",

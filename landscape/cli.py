@@ -26,29 +26,55 @@ def _cmd_list(args) -> int:
     print("optimizers: " + ", ".join(optim.names()))
     print("schedules: " + ", ".join(schedules.names()))
     print("scenarios: " + ", ".join(compare.SCENARIOS))
-    _list_recipes()
-    return 0
+    failed = _list_recipes(measure=not args.no_measure, progress=_show_progress(args))
+    return _claims_status(failed)
 
 
-def _list_recipes() -> None:
+def _list_recipes(measure: bool, progress: bool) -> int:
+    """Print every gallery recipe's lesson (and its claims, measured); returns the failures."""
     from . import recipes
 
     try:
         paths = recipes.gallery_paths()
     except recipes.RecipeError as exc:
         print(f"recipes:   none found ({exc})")
-        return
-    print("recipes (landscape render NAME, or landscape gallery for all):")
-    rows = []
+        return 0
+    how = "each lesson's claims measured on a run of the recipe" if measure else "lessons"
+    print(f"recipes (landscape render NAME, or landscape gallery for all; {how}):")
+    failed = 0
     for path in paths:
         try:
-            info = recipes.peek(path)
-            rows.append((info["name"], info["lesson"]))
+            recipe = recipes.load(path)
         except recipes.RecipeError as exc:
-            rows.append((path.stem, f"(invalid: {exc})"))
-    width = max(len(n) for n, _ in rows)
-    for name, lesson in rows:
-        print(f"  {name.ljust(width)}  {lesson}")
+            print(f"  {path.stem}: (invalid: {exc})")
+            failed += 1
+            continue
+        print(f"  {recipe.name}: {recipe.lesson}")
+        if measure:
+            with recipes.stage(f"{recipe.name}: simulate", progress):
+                verdicts = recipe.check()
+            failed += _print_verdicts(verdicts)
+        else:
+            for c in recipe.claims:
+                print(f"      - {c.says}")
+    return failed
+
+
+def _print_verdicts(verdicts, indent="      ") -> int:
+    """Print each claim's verdict; returns how many do not hold."""
+    for v in verdicts:
+        print(f"{indent}{v.text}", flush=True)
+    return sum(not v.holds for v in verdicts)
+
+
+def _claims_status(failed: int) -> int:
+    if failed:
+        print(
+            f"landscape: {failed} claim(s) of a lesson do not hold (marked FAILS above)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 _FORMATS = ("gif", "mp4", "png")
@@ -106,9 +132,10 @@ def _cmd_render(args) -> int:
             f"{args.recipe}: draws a still figure; --format must be png, got {opts['fmt']!r}"
         )
     t0 = time.perf_counter()
-    out = recipe.run(args.output, **opts)
-    print(f"{out}  {time.perf_counter() - t0:.1f} s")
-    return 0
+    made = recipe.make(args.output, **opts)
+    print(f"{made.path}  {time.perf_counter() - t0:.1f} s")
+    print(f"  lesson: {recipe.lesson}")
+    return _claims_status(_print_verdicts(made.verdicts, "    "))
 
 
 def _cmd_gallery(args) -> int:
@@ -130,16 +157,19 @@ def _cmd_gallery(args) -> int:
         raise ValueError(f"-o must be a directory for the gallery, got {out_dir!r}")
     out_dir = os.path.join(out_dir, "")
     t_all = time.perf_counter()
+    failed = 0
     for recipe in chosen:
         kw = dict(opts)
         if kw["fmt"] not in (None, "png") and not recipe.animated:
             kw["fmt"] = None  # still figures stay .png
         t0 = time.perf_counter()
-        out = recipe.run(out_dir, **kw)
-        print(f"{out}  {time.perf_counter() - t0:.1f} s", flush=True)
+        made = recipe.make(out_dir, **kw)
+        print(f"{made.path}  {time.perf_counter() - t0:.1f} s", flush=True)
+        print(f"  lesson: {recipe.lesson}")
+        failed += _print_verdicts(made.verdicts, "    ")
     total = time.perf_counter() - t_all
     print(f"{len(chosen)} files in {total:.1f} s -> {out_dir}")
-    return 0
+    return _claims_status(failed)
 
 
 def _add_run_arguments(s) -> None:
@@ -165,8 +195,8 @@ def _add_run_arguments(s) -> None:
 def _cmd_compare(args) -> int:
     from . import compare
 
-    compare.run(args.scenario, n=args.n, seed=args.seed, dtype=args.dtype)
-    return 0
+    results = compare.run(args.scenario, n=args.n, seed=args.seed, dtype=args.dtype)
+    return _claims_status(sum(not v.holds for _, vs in results.values() for v in vs))
 
 
 def _cmd_bench(args) -> int:
@@ -185,7 +215,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"landscape {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("list", help="list surfaces, optimizers, schedules, scenarios and recipes")
+    s = sub.add_parser(
+        "list",
+        help="list surfaces, optimizers, schedules, scenarios and recipes with their lessons "
+        "(each claim measured on a run of the recipe)",
+    )
+    s.add_argument(
+        "--no-measure",
+        action="store_true",
+        help="list the lessons and claims without simulating the recipes",
+    )
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=_cmd_list)
 
     s = sub.add_parser("compare", help="simulate optimizer comparisons and print tables")

@@ -1005,7 +1005,7 @@ class Recipe:
             return Made(Path(fn(target, **kw)), self.check())
         if self.kind == "schedules":
             return Made(Path(fn(self.schedules, target, **kw)), self.check())
-        with _stage(f"{self.name}: simulate", progress):
+        with stage(f"{self.name}: simulate", progress):
             result = self.simulate(backend)
         verdicts = self.check(result)
         if self.kind in ("race", "swarm", "surface3d"):
@@ -1136,8 +1136,11 @@ def _scaled(recipe, scale):
     return (max(_MIN_PIXELS, int(round(w * scale))), max(_MIN_PIXELS, int(round(h * scale)))), dpi
 
 
-class _stage:
-    """A one-step tqdm bar (elapsed time) around a step that reports no progress."""
+class stage:
+    """A one-step tqdm bar (elapsed time) around a step that reports no progress.
+
+    ``with stage("momentum_bowl: simulate", enabled): ...``
+    """
 
     def __init__(self, desc, enabled):
         self.desc, self.enabled, self.bar = desc, enabled, None

@@ -62,11 +62,54 @@ def gif_frames(path):
 
 
 def test_list_shows_recipes_with_lessons(capsys):
-    assert main(["list"]) == 0
+    assert main(["list", "--no-measure"]) == 0
     out = capsys.readouterr().out
     assert "surfaces:" in out and "optimizers:" in out and "recipes" in out
     assert "momentum_bowl" in out
-    assert recipes.load(recipes.find("plateau")).lesson in out
+    plateau = recipes.load(recipes.find("plateau"))
+    assert plateau.lesson in out
+    assert all(c.says in out for c in plateau.claims)
+
+
+MEASURED = """
+title = "t"
+lesson = "GD converges in a bowl"
+[surface]
+name = "elongated_bowl"
+kappa = 10.0
+[optimizers.gd]
+lr = 0.05
+[starts]
+x0 = [[1.0, 1.0]]
+[simulate]
+steps = 100
+[render]
+kind = "race"
+[[claims]]
+says = "GD converges"
+measure = "final_loss"
+of = "gd"
+"""
+
+
+@pytest.mark.parametrize("bound, status", [("at_most = 1e-6", 0), ("at_most = 1e-30", 1)])
+def test_list_and_render_print_each_lesson_with_its_measured_value(
+    tmp_path, monkeypatch, capsys, bound, status
+):
+    (tmp_path / "bowl.toml").write_text(MEASURED + bound + "\n", encoding="utf-8")
+    monkeypatch.setenv("LANDSCAPE_ANIMATIONS", str(tmp_path))
+    assert main(["list"]) == status
+    out, err = capsys.readouterr()
+    assert "bowl: GD converges in a bowl" in out
+    line = next(s for s in out.splitlines() if "GD converges: final loss: gd " in s)
+    assert line.endswith("[holds]" if status == 0 else "[FAILS]")
+    assert ("claim(s) of a lesson do not hold" in err) == bool(status)
+    assert main(["render", "bowl", "-o", str(tmp_path / "b.png"), "--scale", "0.3"]) == status
+    out, _ = capsys.readouterr()
+    assert "lesson: GD converges in a bowl" in out and "GD converges: final loss: gd " in out
+    assert main(["gallery", "-o", str(tmp_path / "g"), "--scale", "0.3"]) == status
+    out, _ = capsys.readouterr()
+    assert "lesson: GD converges in a bowl" in out and "1 files in" in out
 
 
 def test_version(capsys):
