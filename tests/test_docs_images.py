@@ -38,3 +38,9 @@ def test_the_script_renders_the_readme_gifs_with_their_claims(load_script, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(mod.GALLERY)
     out = capsys.readouterr().out
     assert out.count("[holds]") >= len(mod.GALLERY) and "[FAILS]" not in out
+
+
+def test_gallery_readme_table_is_generated_from_the_recipes(load_script):
+    """animations/README.md lists every recipe with its current lesson."""
+    text = (ROOT / "animations" / "README.md").read_text(encoding="utf-8")
+    assert load_script("gallery").table() in text
