@@ -65,6 +65,14 @@ Schema
     name = "inverse_time"
     decay = 1.0
 
+    [[claims]]                   # optional, one per clause of the lesson (landscape.claims):
+    says = "momentum arrives first"   # the words,
+    measure = "first_below"      # a quantity measured on the run that is drawn,
+    level = 1e-3                 # its parameters,
+    of = "momentum"              # the optimizer label(s) it is about,
+    less_than = "gd"             # and the threshold: at_most | at_least | less_than |
+    factor = 1.3                 # more_than (x factor) | all_different
+
 Mini-batches: on a finite-sum surface every optimizer runs with its own
 ``batch_size`` (its key, else ``simulate.batch_size``, else the full batch)
 in one launch (:func:`landscape.simulate`'s ``batch_size``); each epoch
@@ -118,6 +126,7 @@ __all__ = [
     "gallery_paths",
     "load",
     "peek",
+    "stage",
 ]
 
 #: Output formats when ``landscape.render`` is not importable (it defines FORMATS).
