@@ -17,7 +17,7 @@ from PIL import Image
 
 import landscape as ls
 from landscape import render
-from landscape.render import _style, _writers
+from landscape.render import _colours, _style, _writers
 
 SIZE = (160, 120)
 DPI = 50
@@ -210,8 +210,8 @@ def _lines(monkeypatch, call):
         got["axes"] = [[(ln.get_xdata(), ln.get_ydata(), ln.get_linestyle(), ln.get_linewidth())
                         for ln in ax.get_lines()] for ax in fig.axes]  # fmt: skip
         got["labels"] = [(ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) for ax in fig.axes]
-        legend = fig.axes[0].get_legend()
-        got["legend"] = [t.get_text() for t in legend.get_texts()] if legend else []
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+        got["legend"] = [t.get_text() for lg in legends for t in lg.get_texts()]
         return out
 
     monkeypatch.setattr(_writers, "save_figure", capture)
@@ -258,10 +258,10 @@ def test_minibatch_curves_plot_batch_cost_and_full_cost(monkeypatch, fsum, tmp_p
     got = _lines(monkeypatch, lambda: render.minibatch_curves(r, tmp_path / "x.png",
                  x_axis="examples", layout="panels", **SMALL))  # fmt: skip
     assert len(got["axes"]) == r.n_optimizers
-    assert [t[2] for t in got["labels"]] == [
-        "batch GD [gd]: lr=0.5, b=48",
-        "mini-batch [gd]: lr=0.5, b=8",
-        "SGD [gd]: lr=0.5, b=1",
+    assert [" ".join(t[2].split()) for t in got["labels"]] == [
+        "batch GD: SGD, lr = 0.5, b = 48",
+        "mini-batch: SGD, lr = 0.5, b = 8",
+        "SGD, lr = 0.5, b = 1",
     ]
     ex = r.examples_processed()
     for k in range(r.n_optimizers):
@@ -410,7 +410,7 @@ def test_atomic_write_update_raises(tmp_path):
 def test_palette_consistent_by_kind(res):
     p1 = render.palette(["adam", "gd"])
     p2 = render.palette(["momentum", "rmsprop", "Adam lr=1e-2", "adam(lr=0.001, b1=0.9)"])
-    assert p1["adam"] == p2["Adam lr=1e-2"] == _style.KIND_COLOURS["adam"]
+    assert p1["adam"] == p2["Adam lr=1e-2"] == _colours.KIND_COLOURS["adam"]
     assert p2["adam(lr=0.001, b1=0.9)"] != p2["Adam lr=1e-2"]  # a second adam: another colour
     assert render.palette(["sgd"])["sgd"] == p1["gd"]
     assert render.palette(["adamw"])["adamw"] != p1["adam"]
@@ -419,22 +419,22 @@ def test_palette_consistent_by_kind(res):
     assert pr["gd"] == p1["gd"] and pr["adam"] == p1["adam"]
     assert pr["gd big"] not in (pr["gd"], pr["adam"], pr["momentum"])
     assert render.palette(["x", "y"], kinds=["adam", "gd"]) == {"x": p1["adam"], "y": p1["gd"]}
-    unknown = render.palette(["mine", "yours"])
-    assert len(set(unknown.values())) == 2 and not set(unknown.values()) & set(p1.values())
-    assert len(set(render.palette([f"adam {i}" for i in range(8)]).values())) == 8
-    # repeats of a kind get colours far from the ones in use (not gd's blue and indigo)
+    unknown = list(render.palette(["mine", "yours"]).values())
+    assert not _colours.same_family(*unknown)
+    assert len(set(render.palette([f"adam {i}" for i in range(12)]).values())) == 12
+    # repeats of a kind are in other hue families (three SGDs: not blue and indigo)
     three = list(render.palette(["sgd", "sgd b=64", "sgd b=1"]).values())
     assert three[0] == p1["gd"] and len(set(three)) == 3
     for i in range(3):
         for j in range(i):
-            assert np.linalg.norm(_style._lab(three[i]) - _style._lab(three[j])) >= 60
+            assert not _colours.same_family(three[i], three[j])
     with pytest.raises(ValueError, match="kinds"):
         render.palette(["a", "b"], kinds=["adam"])
 
 
 def test_renderers_use_the_palette(res, surf, tmp_path):
     """The exact kind colour shows up in the race (markers) and in the GIF palette."""
-    adam = tuple(int(_style.KIND_COLOURS["adam"][i : i + 2], 16) for i in (1, 3, 5))
+    adam = tuple(int(_colours.KIND_COLOURS["adam"][i : i + 2], 16) for i in (1, 3, 5))
     png = render.race(res, surf, tmp_path / "r.png", size=(320, 240), dpi=DPI)
     pix = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)
     assert (pix == adam).all(axis=1).any()
@@ -458,7 +458,7 @@ def test_diverged_points_are_hidden(monkeypatch, res, surf, tmp_path):
 
     monkeypatch.setattr(PathCollection, "set_offsets", spy)
     render.swarm(res, surf, tmp_path / "s.gif", layout="overlay", **SMALL)
-    blue = _style.palette(res)["gd big"]
+    blue = render.palette(res)["gd big"]
     from matplotlib.colors import to_hex
 
     counts = [n for c, n in seen if to_hex(c.get_facecolor()[0], keep_alpha=False) == blue]

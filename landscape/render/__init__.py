@@ -14,12 +14,21 @@ onto the cached background and streamed to the encoder.
 >>> render.race(res, surf, "race.gif", trajectories=(0, 1))      # doctest: +SKIP
 >>> render.swarm(res, surf, "swarm.mp4", layout="overlay", event="near_min")  # doctest: +SKIP
 
+Every renderer also has a ``.plot`` that builds the figure without writing
+a file (the same arguments without ``out``), and :func:`draw_frame` draws one
+of its frames, e.g. to check the layout with :func:`layout_report`:
+
+>>> fig = render.draw_frame(render.race.plot(res, surf, trail=40), -1)  # doctest: +SKIP
+>>> render.layout_report(fig)["ok"]                                     # doctest: +SKIP
+True
+
 Importing this module imports neither pyplot nor any kernel; figures are
 ``matplotlib.figure.Figure`` objects with an Agg canvas (no global state).
 """
 
-from ._style import palette
-from ._writers import FORMATS, save_animation, save_figure
+from ._colours import palette
+from ._layout import layout_report
+from ._writers import FORMATS, Plot, draw_frame, save_animation, save_figure
 from .course import ewa_figure, schedule_figure
 from .curves import loss_curves, minibatch_curves, survival_curves
 from .race import race
@@ -28,7 +37,10 @@ from .swarm import swarm
 
 __all__ = [
     "FORMATS",
+    "Plot",
+    "draw_frame",
     "ewa_figure",
+    "layout_report",
     "loss_curves",
     "minibatch_curves",
     "palette",

@@ -1,206 +1,36 @@
-"""Colours, labels, scales and figure helpers shared by every renderer."""
+"""Argument checks, figures, font sizes and scales shared by every renderer.
+
+Colours live in :mod:`._colours`, labels in :mod:`._labels`, layout in :mod:`._layout`.
+"""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 
 from .. import _validate as V
 from . import _writers as W
+from ._colours import halo, palette
 
-__all__ = ["palette"]
-
-# Okabe & Ito (2008) colour-blind-safe set, one colour per optimizer kind in
-# the kernels' kind order, so a kind has the same colour in every output.
-KIND_COLOURS = {
-    "gd": "#0072b2",  # blue
-    "momentum": "#e69f00",  # orange
-    "heavy_ball": "#cc79a7",  # reddish purple
-    "nesterov": "#009e73",  # bluish green
-    "rmsprop": "#56b4e9",  # sky blue
-    "adagrad": "#f0e442",  # yellow
-    "adam": "#d55e00",  # vermillion
-    "adamw": "#000000",  # black
-}
-_ALIASES = {"sgd": "gd"}
-# Paul Tol's muted set (colour-blind safe) for names of no known kind
-EXTRA_COLOURS = ("#332288", "#117733", "#882255", "#44aa99", "#999933", "#aa4499", "#ddcc77")
-# generic series (beta values, schedules): Okabe-Ito without yellow
-SERIES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
-# shades for repeated kinds: mix towards black (+) or white (-)
-_SHADES = (0.0, 0.35, -0.45, 0.6, -0.7, 0.15, -0.25, 0.5)
-
-_KIND_RE = re.compile(
-    r"^\s*("
-    + "|".join(sorted([*KIND_COLOURS, *_ALIASES], key=len, reverse=True))
-    + r")(?![a-z0-9])",
-    re.IGNORECASE,
-)
-
-
-def kind_of(name: str) -> str | None:
-    """The optimizer kind a name starts with (``"adam lr=1e-2"`` -> ``"adam"``), or None."""
-    m = _KIND_RE.match(str(name))
-    if not m:
-        return None
-    k = m.group(1).lower()
-    return _ALIASES.get(k, k)
-
-
-def _shade(colour: str, amount: float) -> str:
-    from matplotlib.colors import to_hex, to_rgb
-
-    rgb = np.array(to_rgb(colour))
-    target = np.zeros(3) if amount > 0 else np.ones(3)
-    if colour.lower() == "#000000" and amount > 0:  # black cannot darken: lighten instead
-        target, amount = np.ones(3), amount
-    return to_hex(rgb + abs(amount) * (target - rgb))
-
-
-def palette(names, kinds=None) -> dict:
-    """Colour of each optimizer: the same kind gets the same colour in every output.
-
-    Parameters
-    ----------
-    names : sequence of str, or a Result
-        Optimizer names (a :class:`~landscape.Result` gives its names and the
-        kinds recorded in its config).
-    kinds : sequence of str, optional
-        The optimizer kind of each name; by default read from the start of the
-        name (``"adam"``, ``"adam(lr=0.01, ...)"``, ``"momentum 0.9"``).
-
-    Returns
-    -------
-    dict name -> colour (hex string).  Colours are Okabe-Ito's colour-blind
-    safe set, keyed by the kernels' kind order (gd blue, momentum orange,
-    heavy_ball purple, nesterov green, rmsprop sky blue, adagrad yellow, adam
-    vermillion, adamw black).  The first optimizer of a kind gets the kind's
-    colour; further ones of the same kind (a learning-rate grid, say), and
-    names of no known kind, get Paul Tol's muted colours, then the colours of
-    kinds absent from the output, skipping those too close to a colour already
-    used (CIELAB distance under 60: three plain SGDs are blue, green and wine,
-    not blue and indigo), so every series stays distinguishable.
-    """
-    if hasattr(names, "names") and hasattr(names, "config"):
-        result = names
-        names = list(result.names)
-        if kinds is None:
-            kinds = result_kinds(result)
-    names = [str(n) for n in names]
-    if kinds is None:
-        kinds = [kind_of(n) for n in names]
-    kinds = list(kinds)
-    if len(kinds) != len(names):
-        raise ValueError(f"kinds must have one entry per name ({len(names)}), got {len(kinds)}")
-    # first of a kind: the kind's colour; repeats of a kind and unknown names:
-    # Tol's colours, then those of kinds absent here, so every series stays distinct
-    present = {_ALIASES.get(k, k) for k in kinds}
-    spare = list(EXTRA_COLOURS) + [c for k, c in KIND_COLOURS.items() if k not in present]
-    out, seen, rest = {}, set(), []
-    for name, kind in zip(names, kinds, strict=True):
-        kind = _ALIASES.get(kind, kind)
-        if kind in KIND_COLOURS and kind not in seen:
-            seen.add(kind)
-            out[name] = KIND_COLOURS[kind]
-        else:
-            rest.append(name)
-    for name in rest:
-        if spare:
-            colour = _distinct(spare, [out[n] for n in out])
-            spare.remove(colour)
-        else:
-            colour = _shade(EXTRA_COLOURS[0], _SHADES[len(out) % len(_SHADES)])
-        out[name] = colour
-    return {name: out[name] for name in names}
-
-
-#: CIELAB distance (Delta E 1976) a spare colour keeps from the colours already used
-_MIN_DELTA_E = 60.0
-
-
-def _lab(colour) -> np.ndarray:
-    """CIELAB coordinates of an sRGB colour (D65)."""
-    from matplotlib.colors import to_rgb
-
-    c = np.array(to_rgb(colour))
-    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = m @ c / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
-    return np.array([116.0 * f[1] - 16.0, 500.0 * (f[0] - f[1]), 200.0 * (f[1] - f[2])])
-
-
-def _distinct(spare, used) -> str:
-    """The first spare colour at least ``_MIN_DELTA_E`` from every used one (gd's blue
-    and Tol's indigo are hard to tell apart as thin lines), else the farthest one."""
-    if not used:
-        return spare[0]
-    labs = [_lab(c) for c in used]
-    dist = [min(float(np.linalg.norm(_lab(c) - u)) for u in labs) for c in spare]
-    for c, d in zip(spare, dist, strict=True):
-        if d >= _MIN_DELTA_E:
-            return c
-    return spare[int(np.argmax(dist))]
-
-
-# --------------------------------------------------------------------------
-# result metadata
-# --------------------------------------------------------------------------
-def _opt_configs(result) -> list:
-    cfg = (getattr(result, "config", None) or {}).get("optimizers") or []
-    return cfg if len(cfg) == len(result.names) else [{} for _ in result.names]
-
-
-def result_kinds(result) -> list:
-    """Kind of each optimizer of a result (config first, then the name)."""
-    return [
-        c.get("kind") or kind_of(n) for c, n in zip(_opt_configs(result), result.names, strict=True)
-    ]
+__all__ = ["colours", "halo_stroke", "halo_width", "step_title"]
 
 
 def colours(result) -> list:
-    """Palette colour of each optimizer of ``result``, in order."""
+    """Palette colour of each optimizer of ``result``, in order (:func:`._colours.palette`)."""
     pal = palette(result)
     return [pal[str(n)] for n in result.names]
 
 
-def _fmt_value(v) -> str:
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return f"{float(v):g}"
-    return str(v)
+def halo_width(linewidth: float, extra: float = 2.2) -> float:
+    """Line width of the halo drawn under a line of ``linewidth`` points on a map."""
+    return linewidth + extra
 
 
-def opt_label(result, i: int) -> str:
-    """Legend label of optimizer ``i``: its name and the hyperparameters it ran with."""
-    name = str(result.names[i])
-    cfg = _opt_configs(result)[i]
-    hp = {k: v for k, v in cfg.items() if k not in ("name", "kind")}
-    mb = (getattr(result, "config", None) or {}).get("minibatch")
-    if hp and mb and len(mb.get("batch_size", ())) == len(result.names):
-        hp["b"] = mb["batch_size"][i]  # real mini-batches: the batch size
-    if not hp or "(" in name:  # auto-named from the label: already lists them
-        return name
-    inner = ", ".join(f"{k}={_fmt_value(v)}" for k, v in hp.items())
-    kind = cfg.get("kind")
-    head = name if kind is None or kind == name else f"{name} [{kind}]"
-    return f"{head}: {inner}"
+def halo_stroke(colour, linewidth: float, extra: float = 2.2):
+    """Path effects that draw ``colour``'s halo (:func:`._colours.halo`) under a line."""
+    from matplotlib import patheffects as pe
 
-
-def surface_label(result, surface=None) -> str:
-    """``surface.label`` or a label rebuilt from the result's config."""
-    surface = surface if surface is not None else getattr(result, "surface", None)
-    if surface is not None and hasattr(surface, "label"):
-        return surface.label
-    spec = dict((getattr(result, "config", None) or {}).get("surface") or {})
-    name = spec.pop("name", "surface")
-    spec.pop("dim", None)
-    params = spec.pop("params", None) or spec
-    if not params:
-        return str(name)
-    return f"{name}(" + ", ".join(f"{k}={_fmt_value(v)}" for k, v in params.items()) + ")"
+    stroke = pe.Stroke(linewidth=halo_width(linewidth, extra), foreground=halo(colour))
+    return [stroke, pe.Normal()]
 
 
 # --------------------------------------------------------------------------
@@ -392,10 +222,25 @@ def rgba_of(colour, alpha=1.0) -> np.ndarray:
     return np.array(to_rgba(colour, alpha))
 
 
-def step_text(ax, size, *, loc=(0.99, 0.99), ha="right"):
-    """A text artist for the step counter, boxed so it reads over any background."""
-    return ax.text(
-        *loc, "", transform=ax.transAxes, ha=ha, va="top", zorder=20,
-        fontsize=font_sizes(size)["label"], family="monospace",
-        bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6", "alpha": 0.85},
-    )  # fmt: skip
+def step_title(ax, fs, *, loc="left", placeholder="step 0"):
+    """The step counter: a monospace axes title (above the data, never over it).
+
+    ``placeholder`` is its text until the first frame (it reserves the space
+    in the layout); the renderer sets the real text per frame.
+    """
+    return ax.set_title(placeholder, loc=loc, fontsize=fs["label"], family="monospace", pad=3)
+
+
+def optimizer_handle(colour, *, line=True, marker="o"):
+    """A legend handle for an optimizer: its colour inside its halo, as on the map.
+
+    A tuple (line with its halo, marker with a halo edge) for
+    :func:`._layout.figure_legend` with ``labels``.
+    """
+    from matplotlib.lines import Line2D
+
+    dot = Line2D([], [], linestyle="none", marker=marker, markersize=6, color=colour,
+                 markeredgecolor=halo(colour), markeredgewidth=1.0)  # fmt: skip
+    if not line:
+        return dot
+    return (Line2D([], [], color=colour, linewidth=1.6, path_effects=halo_stroke(colour, 1.6)), dot)

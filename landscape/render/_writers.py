@@ -15,9 +15,13 @@ half-written output nor a temporary file.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +29,17 @@ import numpy as np
 from .. import _validate as V
 from ._encoders import GifSink, Mp4Sink, PngSink
 
-__all__ = ["FORMATS", "find_ffmpeg", "frame_indices", "save_animation", "save_figure"]
+__all__ = [
+    "FORMATS",
+    "Plot",
+    "draw_frame",
+    "find_ffmpeg",
+    "frame_indices",
+    "renderer",
+    "save_animation",
+    "save_figure",
+    "save_plot",
+]
 
 #: Output formats, chosen by the extension of ``out``.
 FORMATS = (".gif", ".mp4", ".png")
@@ -138,6 +152,7 @@ def _frames(fig, update, n_frames, *, bar):
     dynamic = update(0)
     blit = dynamic is not None
     animated = []
+    engine = fig.get_layout_engine()
     try:
         if blit:
             dynamic = list(dynamic)
@@ -154,18 +169,26 @@ def _frames(fig, update, n_frames, *, bar):
                     fig.draw_artist(a)
             else:
                 _full_draw(canvas)
+                if i == 0 and engine is not None:
+                    # full redraws: keep the first frame's layout (a moving 3-D
+                    # camera would make the panels jitter, and layout is slow)
+                    fig.set_layout_engine("none")
             yield _grab(canvas)
             bar.update(1)
     finally:
         for a in animated:
             a.set_animated(False)
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
 
 
 def _reference_images(fig, update, n_frames):
     """Full draws of the last and the first frame, and the moving artists' colours.
 
     The GIF palette is built from these, so colours that cover few pixels
-    (markers, thin lines, legend swatches) keep their exact value.
+    (markers, thin lines, legend swatches) keep their exact value.  When
+    ``update`` redraws everything (returns None), the colours of every line
+    and legend handle are kept.
     """
     canvas = fig.canvas
     images, keys = [], []
@@ -173,6 +196,10 @@ def _reference_images(fig, update, n_frames):
         artists = update(i)
         _full_draw(canvas)
         images.append(_grab(canvas).copy())
+        if artists is None:
+            from matplotlib.lines import Line2D
+
+            artists = fig.findobj(Line2D)
         keys += _artist_colours(artists)
     return images, list(dict.fromkeys(keys))
 
@@ -232,6 +259,75 @@ def save_animation(fig, update, n_frames, out, *, fps=20, dpi=100, progress=Fals
         ``out``.
     """
     return _save(fig, update, n_frames, out, fps=fps, dpi=dpi, progress=progress)
+
+
+@dataclass
+class Plot:
+    """A figure ready to be written: ``update(i)`` puts it in the state of frame ``i``.
+
+    What every renderer builds before writing (:func:`save_plot`) or drawing
+    one frame (:func:`draw_frame`, for tests and notebooks).  ``animated``
+    False: a static figure (one state; ``.gif`` one frame, ``.mp4`` a
+    1-second still).
+    """
+
+    fig: object
+    update: Callable
+    n_frames: int
+    animated: bool = True
+    fps: float = 20
+    dpi: float = 100
+    progress: bool = False
+
+
+def save_plot(plot: Plot, out) -> Path:
+    """Write a :class:`Plot` to ``out`` (its format from the extension)."""
+    if plot.animated:
+        return save_animation(plot.fig, plot.update, plot.n_frames, out, fps=plot.fps,
+                              dpi=plot.dpi, progress=plot.progress)  # fmt: skip
+    return save_figure(plot.fig, out, dpi=plot.dpi, fps=plot.fps)
+
+
+def draw_frame(plot: Plot, frame: int = -1):
+    """Put ``plot`` in the state of ``frame`` (negative: from the end), draw it, return the figure."""
+    n = plot.n_frames if plot.animated else 1
+    i = V.integer("frame", frame)
+    if not -n <= i < n:
+        raise ValueError(f"frame must be in [{-n}, {n}) (the plot has {n} frames), got {frame}")
+    if plot.animated:
+        plot.update(i % n)
+    _full_draw(agg_canvas(plot.fig))
+    return plot.fig
+
+
+def renderer(out_at: int):
+    """Make a public renderer from a function that builds a :class:`Plot`.
+
+    The public function takes the same arguments plus ``out`` (the path to
+    write) at position ``out_at``; it checks ``out`` first, builds the plot
+    and writes it, returning the path.  The builder stays reachable as
+    ``renderer.plot`` (no file written), e.g.
+    ``render.race.plot(res, surf, trail=40)``.
+    """
+
+    def wrap(build):
+        sig = inspect.signature(build)
+        params = list(sig.parameters.values())
+        out_param = inspect.Parameter("out", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        public_sig = sig.replace(parameters=[*params[:out_at], out_param, *params[out_at:]],
+                                 return_annotation="pathlib.Path")  # fmt: skip
+
+        @functools.wraps(build)
+        def public(*args, **kwargs):
+            arguments = dict(public_sig.bind(*args, **kwargs).arguments)
+            path, _ = check_out(arguments.pop("out"))
+            return save_plot(build(**arguments), path)
+
+        public.__signature__ = public_sig  # the public one, with ``out``
+        public.plot = build
+        return public
+
+    return wrap
 
 
 def save_figure(fig, out, *, dpi=100, fps=20) -> Path:

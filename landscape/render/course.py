@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
+from . import _colours as C
+from . import _layout as Y
 from . import _style as S
 from . import _writers as W
-from .curves import _finish
+from .curves import finish
 
 __all__ = ["ewa_figure", "schedule_figure"]
 
@@ -20,8 +22,8 @@ def _check_betas(betas) -> list:
     return [V.beta("betas", b) for b in S.check_items("betas", betas, "numbers in [0, 1)")]
 
 
+@W.renderer(out_at=0)
 def ewa_figure(
-    out,
     *,
     betas=(0.5, 0.9, 0.98),
     bias_correction="both",
@@ -42,12 +44,13 @@ def ewa_figure(
     ``bias_correction``: True draws the corrected averages, False the
     uncorrected ones (which start near 0), "both" draws both (solid:
     corrected, dashed: uncorrected).  ``animate=True`` reveals the year day
-    by day (``max_frames`` to subsample).
+    by day (``max_frames`` to subsample): the whole year's data are shown
+    faintly from the first frame, the days seen so far in full and the
+    averages up to the current day.  The legend is below the axes.
     """
     from ..datasets import temperature
     from ..ewa import ewa, ewa_window
 
-    path, _ = W.check_out(out)
     bs = _check_betas(betas)
     S.check_choice_bool("bias_correction", bias_correction, BIAS_CORRECTION)
     animate = S.check_bool("animate", animate)
@@ -57,14 +60,16 @@ def ewa_figure(
     t = np.arange(1, days + 1, dtype=np.float64)
 
     fig = S.new_figure(size, dpi)
-    ax = fig.add_subplot()
-    S.axes_style(ax, fs, "day", "temperature (°C)")
-    dots = ax.scatter(t, theta, s=float(np.clip(6.0 * 365 / days, 2.0, 12.0)), color="0.45",
-                      alpha=0.6, linewidths=0, zorder=2, label="daily temperature θ")  # fmt: skip
+    ax = fig.add_subplot(label="temperature")
+    S.axes_style(ax, fs, "day", "temperature (°F)")
+    ms = float(np.clip(6.0 * 365 / days, 2.0, 12.0))
+    # the year faintly from the start; the days seen so far on top of it
+    ax.scatter(t, theta, s=ms, color="0.75", linewidths=0, zorder=1)
+    dots = ax.scatter(t, theta, s=ms, color="0.4", alpha=0.8, linewidths=0, zorder=2,
+                      label="daily temperature θ")  # fmt: skip
     modes = {"both": (True, False), True: (True,), False: (False,)}[bias_correction]
     lines = []
-    for i, b in enumerate(bs):
-        colour = S.SERIES[i % len(S.SERIES)]
+    for colour, b in zip(C.series(len(bs)), bs, strict=True):
         for corrected in modes:
             v = ewa(theta, b, bias_correction=corrected)
             label = f"β={b:g} (~{ewa_window(b):.0f} days)"
@@ -78,15 +83,16 @@ def ewa_figure(
     pad = 0.05 * (hi - lo or 1.0)
     ax.set_xlim(0, days + 1)
     ax.set_ylim(lo - pad, hi + pad)
-    ax.legend(loc="upper left", fontsize=fs["legend"], framealpha=0.85)
-    stamp = S.step_text(ax, size)
+    # each beta's lines in one legend column, the data last
+    Y.figure_legend(fig, [ln for ln, _ in lines] + [dots], fs["legend"])
+    stamp = S.step_title(ax, fs, loc="right", placeholder=f"day {days}")
     if title is None:
         note = {"both": "solid: bias-corrected, dashed: uncorrected",
                 True: "bias-corrected", False: "no bias correction"}[bias_correction]  # fmt: skip
         title = (
             rf"Exponentially weighted averages $v_t = \beta v_{{t-1}} + (1-\beta)\theta_t$ ({note})"
         )
-    fig.suptitle(str(title), fontsize=fs["title"])
+    fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
     pts = np.column_stack([t, theta])
     dynamic = [dots, stamp] + [ln for ln, _ in lines]
 
@@ -98,21 +104,21 @@ def ewa_figure(
         stamp.set_text(f"day {f}")
         return dynamic
 
-    return _finish(fig, update, len(frames), path, animate=animate, fps=fps, dpi=dpi,
-                   progress=progress)  # fmt: skip
+    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
-def schedule_figure(schedules, out, *, lr0=0.2, epochs=30, size=(960, 540), dpi=100, title=None):
+@W.renderer(out_at=1)
+def schedule_figure(schedules, *, lr0=0.2, epochs=30, size=(960, 540), dpi=100, title=None):
     """Learning rate against (1-based) epoch for each schedule.
 
     ``schedules``: dict label -> :class:`~landscape.schedules.Schedule`; each
     is evaluated with ``Schedule.by_epoch(range(1, epochs + 1), lr0)`` (the
-    rate of each epoch's first update).  The legend gives each schedule's
-    parameters.  Static figure (``.gif``: one frame, ``.mp4``: a 1-second still).
+    rate of each epoch's first update).  The legend, below the axes, gives
+    each schedule's parameters.  Static figure (``.gif``: one frame,
+    ``.mp4``: a 1-second still).
     """
     from ..optim.schedules import Schedule
 
-    path, _ = W.check_out(out)
     if not isinstance(schedules, dict) or not schedules:
         raise ValueError(
             f"schedules must be a non-empty dict label -> Schedule, got {type(schedules).__name__}"
@@ -127,22 +133,21 @@ def schedule_figure(schedules, out, *, lr0=0.2, epochs=30, size=(960, 540), dpi=
     e = np.arange(1, epochs + 1, dtype=np.float64)
 
     fig = S.new_figure(size, dpi)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(label="schedules")
     S.axes_style(ax, fs, "epoch", "learning rate α")
     top = 0.0
-    for i, (label, sched) in enumerate(schedules.items()):
+    for colour, (label, sched) in zip(C.series(len(schedules)), schedules.items(), strict=True):
         lr = np.asarray(sched.by_epoch(e, lr0), dtype=np.float64)
         top = max(top, float(np.nanmax(lr)))
         text = sched.label if str(label) in (sched.label, sched.name) else f"{label}: {sched.label}"
         # the rate of an epoch holds for the whole epoch: a staircase from its start
-        ax.plot(np.append(e, epochs + 1), np.append(lr, lr[-1]), color=S.SERIES[i % len(S.SERIES)],
-                linewidth=1.6, drawstyle="steps-post", label=text)  # fmt: skip
-        ax.plot(e, lr, color=S.SERIES[i % len(S.SERIES)], marker="o", markersize=3,
-                linestyle="none")  # fmt: skip
+        ax.plot(np.append(e, epochs + 1), np.append(lr, lr[-1]), color=colour, linewidth=1.6,
+                drawstyle="steps-post", label=text)  # fmt: skip
+        ax.plot(e, lr, color=colour, marker="o", markersize=3, linestyle="none")
     ax.set_xlim(0.5, epochs + 1.5)
     ax.set_ylim(0, 1.05 * top if top > 0 else 1.0)
-    ax.legend(loc="upper right", fontsize=fs["legend"], framealpha=0.85)
+    Y.figure_legend(fig, ax.get_legend_handles_labels()[0], fs["legend"])
     if title is None:
         title = f"Learning-rate schedules (α₀ = {lr0:g})"
-    fig.suptitle(str(title), fontsize=fs["title"])
-    return W.save_figure(fig, path, dpi=dpi)
+    fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
+    return W.Plot(fig, lambda i: [], 1, animated=False, dpi=dpi)

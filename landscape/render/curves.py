@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import _validate as V
 from ..ewa import ewa_window
+from . import _labels as LB
+from . import _layout as Y
 from . import _style as S
 from . import _writers as W
 
@@ -27,14 +29,17 @@ def _band_verts(x, lo, hi) -> np.ndarray:
     return np.concatenate([np.column_stack([x, lo]), np.column_stack([x[::-1], hi[::-1]])])
 
 
-def _finish(fig, update, n_shown, out, *, animate, fps, dpi, progress):
-    """Animated: reveal frame by frame; static: draw the last state once."""
+def finish(fig, update, n_shown, *, animate, fps, dpi, progress) -> W.Plot:
+    """Animated: reveal frame by frame; static: the last state, drawn once.
+
+    A static figure hides its step counter (the texts ``update`` returns).
+    """
     if animate:
-        return W.save_animation(fig, update, n_shown, out, fps=fps, dpi=dpi, progress=progress)
+        return W.Plot(fig, update, n_shown, fps=fps, dpi=dpi, progress=progress)
     for artist in update(n_shown - 1):
         if isinstance(artist, _text_type()):
-            artist.set_visible(False)  # no step counter on a static figure
-    return W.save_figure(fig, out, dpi=dpi, fps=fps)
+            artist.set_text("")  # no step counter on a static figure
+    return W.Plot(fig, lambda i: [], 1, animated=False, fps=fps, dpi=dpi)
 
 
 def _loss_of_first(result) -> np.ndarray:
@@ -64,9 +69,9 @@ def _check_quantiles(quantiles) -> np.ndarray:
     return np.unique(q)
 
 
+@W.renderer(out_at=1)
 def loss_curves(
     result,
-    out,
     *,
     quantiles=(0.1, 0.5, 0.9),
     log=None,
@@ -85,9 +90,8 @@ def loss_curves(
     losses are left out of the quantiles.  ``log`` as ``log_loss`` of
     :func:`race`.  ``animate=True`` reveals the curves step by step;
     otherwise the figure is static (``.gif``: one frame, ``.mp4``: a
-    1-second still).
+    1-second still).  The legend is below the axes.
     """
-    path, _ = W.check_out(out)
     n_frames = S.check_frames(result)
     q = _check_quantiles(quantiles)
     S.check_choice_bool("log", log)
@@ -101,7 +105,7 @@ def loss_curves(
         Q = np.stack([np.nanquantile(L[k], q, axis=0) for k in range(result.n_optimizers)])
 
     fig = S.new_figure(size, dpi)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(label="loss")
     vals = S.scale_values(Q, Q[:, :, 0])
     S.apply_scale(ax, S.loss_scale(vals, log), vals)
     ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
@@ -122,19 +126,18 @@ def loss_curves(
         line = None
         if mid is not None:
             line = ax.plot([], [], color=cols[k], linewidth=1.8, zorder=3,
-                           label=S.opt_label(result, k))[0]  # fmt: skip
+                           label=LB.opt_label(result, k))[0]  # fmt: skip
         else:
-            bands[-1][0].set_label(S.opt_label(result, k))
+            bands[-1][0].set_label(LB.opt_label(result, k))
         series.append((bands, line, Q[k, mid] if mid is not None else None))
-    ax.legend(loc="upper right", fontsize=fs["legend"], framealpha=0.85)
-    stamp = S.step_text(ax, size, loc=(0.01, 0.01), ha="left")
-    stamp.set_va("bottom")
+    Y.figure_legend(fig, ax.get_legend_handles_labels()[0], fs["legend"])
+    stamp = S.step_title(ax, fs)
     if title is None:
         qs = ", ".join(f"{v:g}" for v in q)
         what = f"quantiles {qs}" if nq > 1 else f"quantile {qs}"
-        title = (f"Loss on {S.surface_label(result)}: {what} over "
+        title = (f"Loss on {LB.surface_label(result)}: {what} over "
                  f"{result.positions.shape[1]} recorded trajectories")  # fmt: skip
-    fig.suptitle(str(title), fontsize=fs["title"])
+    fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
     dynamic = [stamp] + [
         a for bands, line, _ in series for a in [*(b[0] for b in bands), line] if a
     ]
@@ -149,8 +152,7 @@ def loss_curves(
         stamp.set_text(f"step {int(x[f - 1])}")
         return dynamic
 
-    return _finish(fig, update, len(frames), path, animate=animate, fps=fps, dpi=dpi,
-                   progress=progress)  # fmt: skip
+    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
 _X_AXES = ("step", "examples", "epoch")
@@ -189,9 +191,9 @@ def _ewa_prefix(raw, beta) -> np.ndarray:
     return smooth
 
 
+@W.renderer(out_at=1)
 def minibatch_curves(
     result,
-    out,
     *,
     smooth_beta=0.9,
     x_axis="step",
@@ -240,8 +242,9 @@ def minibatch_curves(
     layout : {"overlay", "panels"}
         All optimizers on one axes, or one panel each (side by side, same
         axes), as the course compares batch and mini-batch cost curves.
+
+    The legend (each optimizer, then what each line style shows) is below the axes.
     """
-    path, _ = W.check_out(out)
     n_frames = S.check_frames(result)
     batch = getattr(result, "batch_loss", None)
     full_cost = S.check_bool("full_cost", full_cost) and batch is not None
@@ -288,8 +291,10 @@ def minibatch_curves(
     n_opt = result.n_optimizers
     if layout == "panels":
         axes = list(np.atleast_1d(fig.subplots(1, n_opt, sharex=True, sharey=True)))
+        for k, a in enumerate(axes):
+            a.set_label(f"cost {k}")
     else:
-        axes = [fig.add_subplot()]
+        axes = [fig.add_subplot(label="cost")]
     ax = axes[0]
     if batch is None:
         vals = S.scale_values(raw, raw[:, 0])
@@ -314,33 +319,34 @@ def minibatch_curves(
     for i, a in enumerate(axes):
         S.axes_style(a, fs, xlabel, ylabel if i == 0 else "")
     lines = []
+    panel_w = (size[0] - 60.0) / n_opt - 8.0
     for k in range(n_opt):
         a = axes[k] if layout == "panels" else ax
         for values, style, _ in series:
-            label = S.opt_label(result, k) if style is bold_style else None
+            label = LB.opt_label(result, k) if style is bold_style else None
             artist = a.plot([], [], color=cols[k], label=label, **style)[0]
             lines.append((artist, xs[k], values[k]))
         if layout == "panels":
-            a.set_title(S.opt_label(result, k), fontsize=fs["legend"], color=cols[k])
+            a.set_title(Y.wrap_text(fig, LB.opt_label(result, k), panel_w, fs["legend"]),
+                        fontsize=fs["legend"])  # fmt: skip
     handles = [] if layout == "panels" else ax.get_legend_handles_labels()[0]
     handles += [Line2D([], [], color="0.3", label=lab, **{**st, "zorder": 0})
                 for _, st, lab in series]  # fmt: skip
     for h in handles[-len(series) :]:
         if h.get_alpha() is not None:
             h.set_alpha(0.7)
-    ax.legend(handles=handles, loc="upper right", fontsize=fs["legend"], framealpha=0.85)
-    stamp = S.step_text(ax, size, loc=(0.01, 0.01), ha="left")
-    stamp.set_va("bottom")
+    Y.figure_legend(fig, handles, fs["legend"])
+    stamp = S.step_title(axes[-1], fs, loc="right")
     if title is None:
         if batch is None:
-            title = (f"Cost per step on {S.surface_label(result)} (trajectory 0) and its "
+            title = (f"Cost per step on {LB.surface_label(result)} (trajectory 0) and its "
                      f"bias-corrected EWA, β={beta:g}")  # fmt: skip
         else:
             surface = getattr(result, "surface", None)
-            name = getattr(surface, "name", None) or S.surface_label(result)
+            name = getattr(surface, "name", None) or LB.surface_label(result)
             title = (rf"Mini-batch cost $J^{{\{{t\}}}}$ and full cost $J$ on {name} "
                      f"(m = {result.minibatch['m']}), trajectory 0")  # fmt: skip
-    fig.suptitle(str(title), fontsize=fs["title"])
+    fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
     dynamic = [stamp] + [ln[0] for ln in lines]
 
     def update(i):
@@ -350,11 +356,11 @@ def minibatch_curves(
         stamp.set_text(f"step {int(steps[f - 1])}")
         return dynamic
 
-    return _finish(fig, update, len(frames), path, animate=animate, fps=fps, dpi=dpi,
-                   progress=progress)  # fmt: skip
+    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
-def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None, log_x=False):
+@W.renderer(out_at=2)
+def survival_curves(result, event, *, size=(960, 540), dpi=100, title=None, log_x=False):
     """Fraction of trajectories that have not yet reached ``event``, against the step.
 
     Exact empirical survival curves: every trajectory runs to the end, so the
@@ -362,9 +368,9 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
     reaches the event afterwards, and counts as not reached).  The median
     first-passage step is marked where a curve crosses 1/2; dotted curves
     show the fraction diverged so far, and the legend states the final
-    fractions.  Static figure (``.gif``: one frame, ``.mp4``: a 1-second still).
+    fractions.  The legend is below the axes.  Static figure (``.gif``: one
+    frame, ``.mp4``: a 1-second still).
     """
-    path, _ = W.check_out(out)
     if event is None:
         raise ValueError(f"event must be one of {sorted(result.events)}, got None")
     S.check_event(result, event)
@@ -381,7 +387,7 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
         last = max(last, int(frame_steps.max()))
 
     fig = S.new_figure(size, dpi)
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(label="survival")
     ax.axhline(0.5, color="0.5", linewidth=0.6, linestyle=":", zorder=1)
     any_div = False
     for k in range(result.n_optimizers):
@@ -398,7 +404,7 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
             ax.plot([med, med], [0.0, 0.5], color=cols[k], linewidth=0.8, linestyle="--", zorder=2)
         else:
             note = f"median > {last} steps ({100 * (1 - ys[-1]):.1f}% reached)"
-        label = f"{S.opt_label(result, k)}: {note}, {100 * frac_div:.1f}% diverged"
+        label = f"{LB.opt_label(result, k)}; {note}, {100 * frac_div:.1f}% diverged"
         ax.step(xs, ys, where="post", color=cols[k], linewidth=1.8, zorder=3, label=label)
         if frac_div > 0:
             any_div = True
@@ -419,8 +425,8 @@ def survival_curves(result, event, out, *, size=(960, 540), dpi=100, title=None,
         handles.append(
             Line2D([], [], color="0.3", linestyle=":", label="dotted: fraction diverged")
         )
-    ax.legend(handles=handles, loc="best", fontsize=fs["legend"], framealpha=0.85)
+    Y.figure_legend(fig, handles, fs["legend"])
     if title is None:
-        title = f"Time to '{event}' on {S.surface_label(result)}: {n} trajectories per optimizer"
-    fig.suptitle(str(title), fontsize=fs["title"])
-    return W.save_figure(fig, path, dpi=dpi)
+        title = f"Time to '{event}' on {LB.surface_label(result)}: {n} trajectories per optimizer"
+    fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
+    return W.Plot(fig, lambda i: [], 1, animated=False, dpi=dpi)

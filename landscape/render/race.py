@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
+from . import _colours as C
+from . import _labels as L
+from . import _layout as Y
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
@@ -28,28 +31,40 @@ def check_surface(surface, result):
     return surface
 
 
-def check_traced(result, surface, out, trajectories):
+def check_traced(result, surface, trajectories):
     """Checked arguments shared by :func:`race` and ``surface3d``.
 
-    Returns ``(path, n_frames, surface, trajectory indices)``.
+    Returns ``(n_frames, surface, trajectory indices)``.
     """
-    path, _ = W.check_out(out)
     n_frames = S.check_frames(result)
     surface = check_surface(surface, result)
     traj = S.check_trajectories(trajectories, result.positions.shape[1])
-    return path, n_frames, surface, traj
+    return n_frames, surface, traj
 
 
+def legend_labels(result, items) -> list:
+    """Each optimizer's label, with the step it diverged at (first shown trajectory) if it did."""
+    labels = []
+    for k in range(result.n_optimizers):
+        label = L.opt_label(result, k)
+        gone = [it["diverged"] for it in items if it["k"] == k and it["diverged"] >= 0]
+        if gone:
+            label += f" (diverged at step {min(gone)})"
+        labels.append(label)
+    return labels
+
+
+@W.renderer(out_at=2)
 def race(
     result,
     surface,
-    out,
     *,
     trajectories=(0,),
     trail=40,
     levels=30,
     log_loss=None,
     show_critical=True,
+    bounds="auto",
     size=(960, 540),
     fps=20,
     dpi=100,
@@ -62,9 +77,12 @@ def race(
     Left: filled contours of ``surface`` (log-spaced when its values span
     decades), its known minima (star), saddles (X) and maxima (triangle), and
     for each optimizer and each index in ``trajectories`` a marker with a
-    fading trail of the last ``trail`` recorded frames.  Right: the loss of
+    fading trail of the last ``trail`` recorded frames, each in its colour
+    inside a dark (or, for dark colours, white) halo.  Right: the loss of
     the same trajectories against the step, revealed up to a moving cursor.
     A diverged trajectory's marker turns into an X at its divergence step.
+    Below both panels, one legend: each optimizer's kind, learning rate and
+    non-default hyperparameters.
 
     Parameters
     ----------
@@ -89,6 +107,10 @@ def race(
         with negative losses); False = linear.
     show_critical : bool
         Mark the surface's known critical points.
+    bounds : "auto", "surface" or [[xmin, xmax], [ymin, ymax]]
+        The box the map shows: ``"auto"`` frames the shown trajectories (up
+        to divergence) and the minimum nearest to where each ends, padded
+        (:func:`._maps.map_box`); ``"surface"`` is ``surface.bounds``.
     size, dpi : (int, int), float
         Frame size in pixels and pixels per inch (font scale).
     fps : float
@@ -103,11 +125,15 @@ def race(
     Returns
     -------
     pathlib.Path
+
+    ``race.plot(result, surface, ...)`` (the same arguments without ``out``)
+    builds the figure without writing it (:class:`._writers.Plot`).
     """
-    path, n_frames, surface, traj = check_traced(result, surface, out, trajectories)
+    n_frames, surface, traj = check_traced(result, surface, trajectories)
     trail = V.integer("trail", trail, minimum=0)
     levels = V.integer("levels", levels, minimum=2)
     S.check_choice_bool("log_loss", log_loss)
+    bounds = M.check_bounds(bounds)
     size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     steps = np.asarray(result.frame_steps, dtype=np.int64)
@@ -120,26 +146,26 @@ def race(
             with np.errstate(all="ignore"):
                 loss = np.asarray(surface.value(pos), dtype=np.float64)
             loss = np.where(np.isfinite(loss), loss, np.nan)
-            items.append((k, j, pos[:, :2].copy(), loss, int(result.diverged[k, j])))
+            items.append({"k": k, "pos": pos[:, :2].copy(), "loss": loss,
+                          "diverged": int(result.diverged[k, j])})  # fmt: skip
 
     fig = S.new_figure(size, dpi)
     gs = fig.add_gridspec(1, 2, width_ratios=(1.45, 1.0))
-    ax_map = fig.add_subplot(gs[0])
-    ax_loss = fig.add_subplot(gs[1])
+    ax_map = fig.add_subplot(gs[0], label="map")
+    ax_loss = fig.add_subplot(gs[1], label="loss")
 
     anchor = M.anchor_of(surface, result.x0[traj[0]])
-    field = M.surface_field(surface, anchor)
+    shown = [M.shown_positions(result, k, traj) for k in range(result.n_optimizers)]
+    box = M.map_box(surface, bounds, np.concatenate([p for p, _ in shown]),
+                    np.concatenate([e for _, e in shown]))  # fmt: skip
+    field = M.surface_field(surface, anchor, box=box)
     crit = M.draw_map(ax_map, surface, field, levels=levels, show_critical=show_critical,
                       fontsize=fs["label"])  # fmt: skip
-    legends = []
-    if crit:
-        legends.append(
-            ax_map.legend(handles=crit, loc="lower right", fontsize=fs["legend"], framealpha=0.8)
-        )
-    stamp = S.step_text(ax_map, size, loc=(0.01, 0.99), ha="left")
+    stamp = S.step_title(ax_map, fs)
 
     # loss panel: faint full curves (static), revealed curves + cursor (dynamic)
-    all_loss = S.scale_values(np.concatenate([it[3] for it in items]), [it[3][0] for it in items])
+    losses = [it["loss"] for it in items]
+    all_loss = S.scale_values(np.concatenate(losses), [v[0] for v in losses])
     scale = S.loss_scale(all_loss, log_loss)
     S.apply_scale(ax_loss, scale, all_loss)
     ax_loss.set_xlim(steps[0], steps[-1] if steps[-1] > steps[0] else steps[0] + 1)
@@ -147,60 +173,58 @@ def race(
     cursor = ax_loss.axvline(steps[0], color="0.3", linewidth=0.8, zorder=3)
 
     from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
 
+    width = 2.0
     artists = []
-    for k, _j, _pos, loss, _dv in items:
-        c = cols[k]
-        ax_loss.plot(steps, loss, color=c, alpha=0.25, linewidth=1.0)
-        tr = LineCollection([], linewidths=2.0, zorder=5, capstyle="round")
-        ax_map.add_collection(tr)
-        head = ax_map.plot([], [], "o", color=c, markeredgecolor="k", markeredgewidth=0.8,
+    for it in items:
+        c = cols[it["k"]]
+        ax_loss.plot(steps, it["loss"], color=c, alpha=0.25, linewidth=1.0)
+        # the halo is a second, wider trail under the coloured one (same fading)
+        under = LineCollection([], linewidths=S.halo_width(width), zorder=5, capstyle="round")
+        over = LineCollection([], linewidths=width, zorder=5.1, capstyle="round")
+        ax_map.add_collection(under)
+        ax_map.add_collection(over)
+        head = ax_map.plot([], [], "o", color=c, markeredgecolor=C.halo(c), markeredgewidth=1.2,
                            markersize=7, zorder=6)[0]  # fmt: skip
         seen = ax_loss.plot([], [], color=c, linewidth=1.6, zorder=4)[0]
         dot = ax_loss.plot([], [], "o", color=c, markeredgecolor="k", markeredgewidth=0.6,
                            markersize=5, zorder=5)[0]  # fmt: skip
-        artists.append((tr, head, seen, dot, S.rgba_of(c)))
-    handles = []
-    for k in range(result.n_optimizers):
-        label = S.opt_label(result, k)
-        gone = [dv for kk, _j, _p, _l, dv in items if kk == k and dv >= 0]
-        if gone:
-            label += f" (diverged at step {min(gone)})"
-        handles.append(Line2D([], [], color=cols[k], marker="o", markeredgecolor="k", label=label))
-    legends.append(
-        ax_loss.legend(handles=handles, loc="upper right", fontsize=fs["legend"], framealpha=0.85)
-    )
-    auto = S.surface_label(result, surface) + M.slice_note(surface, anchor)
-    fig.suptitle(auto if title is None else str(title), fontsize=fs["title"])
+        artists.append((under, over, head, seen, dot, S.rgba_of(C.halo(c)), S.rgba_of(c)))
+    labels = legend_labels(result, items)
+    handles = [S.optimizer_handle(cols[k]) for k in range(result.n_optimizers)] + crit
+    Y.figure_legend(fig, handles, fs["legend"], labels=labels + [h.get_label() for h in crit])
+    auto = L.surface_label(result, surface) + M.slice_note(surface, anchor)
+    fig.suptitle(Y.wrapped_title(fig, auto if title is None else str(title), fs["title"]),
+                 fontsize=fs["title"])  # fmt: skip
 
     dynamic = [cursor, stamp]
-    for tr, head, seen, dot, _ in artists:
-        dynamic += [seen, dot, tr, head]
-    dynamic += legends  # drawn last: nothing moves over the legends
+    for under, over, head, seen, dot, _, _ in artists:
+        dynamic += [seen, dot, under, over, head]
 
     def update(i):
         f = int(frames[i])
         s = steps[f]
-        for (_k, _j, pos, loss, dv), (tr, head, seen, dot, rgba) in zip(
-            items, artists, strict=True
-        ):
+        for it, (under, over, head, seen, dot, rgba_halo, rgba) in zip(items, artists, strict=True):
+            pos, loss, dv = it["pos"], it["loss"], it["diverged"]
             head.set_data(pos[f : f + 1, 0], pos[f : f + 1, 1])
             head.set_marker("X" if 0 <= dv <= s else "o")
             f0 = max(0, f - trail)
             seg_pts = pos[f0 : f + 1]
             if trail and len(seg_pts) > 1:
                 segs = np.stack([seg_pts[:-1], seg_pts[1:]], axis=1)
-                rgba_rows = np.repeat(rgba[None, :], len(segs), axis=0)
-                rgba_rows[:, 3] = np.linspace(0.05, 1.0, len(segs)) ** 1.5
-                tr.set_segments(segs)
-                tr.set_color(rgba_rows)
+                fade = np.linspace(0.05, 1.0, len(segs)) ** 1.5
+                for coll, base in ((under, rgba_halo), (over, rgba)):
+                    rows = np.repeat(base[None, :], len(segs), axis=0)
+                    rows[:, 3] = fade
+                    coll.set_segments(segs)
+                    coll.set_color(rows)
             else:
-                tr.set_segments([])
+                under.set_segments([])
+                over.set_segments([])
             seen.set_data(steps[: f + 1], loss[: f + 1])
             dot.set_data(steps[f : f + 1], loss[f : f + 1])
         cursor.set_xdata([s, s])
         stamp.set_text(f"step {s}")
         return dynamic
 
-    return W.save_animation(fig, update, len(frames), path, fps=fps, dpi=dpi, progress=progress)
+    return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)

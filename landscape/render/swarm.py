@@ -7,6 +7,9 @@ import math
 import numpy as np
 
 from .. import _validate as V
+from . import _colours as C
+from . import _labels as L
+from . import _layout as Y
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
@@ -41,15 +44,16 @@ class _Counter:
         return np.searchsorted(self.sorted, step, side="right") / self.n
 
 
+@W.renderer(out_at=2)
 def swarm(
     result,
     surface,
-    out,
     *,
     layout="panels",
     max_points=10000,
     event=None,
     levels=30,
+    bounds="auto",
     size=(960, 540),
     fps=20,
     dpi=100,
@@ -69,13 +73,18 @@ def swarm(
     out : path
         ``.gif``, ``.mp4`` or ``.png`` (the last frame).
     layout : {"panels", "overlay"}
-        One panel per optimizer, or all clouds in one axes.
+        One panel per optimizer (titled with its label and its counters),
+        or all clouds in one axes (the counters in the legend below it).
     max_points : int
         Show at most this many recorded trajectories per optimizer (a fixed
         random subsample; the counters always use all trajectories).
     event : str or None
         A key of ``result.events``: the counters show the fraction of all
         trajectories that reached it by the frame's step.
+    bounds : "auto", "surface" or [[xmin, xmax], [ymin, ymax]]
+        The box the maps show; ``"auto"`` frames the shown points (up to
+        divergence) and the minima nearest to where they end
+        (:func:`._maps.map_box`).
     levels, size, fps, dpi, title, max_frames, progress
         As in :func:`race`.
 
@@ -85,14 +94,16 @@ def swarm(
     Returns
     -------
     pathlib.Path
+
+    ``swarm.plot(result, surface, ...)`` builds the figure without writing it.
     """
-    path, _ = W.check_out(out)
     V.choice("layout", layout, LAYOUTS)
     n_frames = S.check_frames(result)
     surface = check_surface(surface, result)
     max_points = V.integer("max_points", max_points, minimum=1)
     S.check_event(result, event)
     levels = V.integer("levels", levels, minimum=2)
+    bounds = M.check_bounds(bounds)
     size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
     steps = np.asarray(result.frame_steps, dtype=np.int64)
@@ -101,72 +112,71 @@ def swarm(
 
     m = min(max_points, n_rec)
     idx = None if m == n_rec else np.sort(np.random.default_rng(0).choice(n_rec, m, replace=False))
-    dv = [np.asarray(result.diverged[k, :n_rec]) for k in range(n_opt)]
-    if idx is not None:
-        dv = [d[idx] for d in dv]
+    shown_idx = np.arange(n_rec) if idx is None else idx
+    dv = [np.asarray(result.diverged[k, :n_rec])[shown_idx] for k in range(n_opt)]
     div_count = [_Counter(result.diverged[k], n) for k in range(n_opt)]
     ev_count = [_Counter(result.events[event][k], n) for k in range(n_opt)] if event else None
 
     anchor = M.anchor_of(surface, result.x0[0])
-    field = M.surface_field(surface, anchor)
+    shown = [M.shown_positions(result, k, shown_idx) for k in range(n_opt)]
+    box = M.map_box(surface, bounds, np.concatenate([p for p, _ in shown]),
+                    np.concatenate([e for _, e in shown]))  # fmt: skip
+    field = M.surface_field(surface, anchor, box=box)
     fig = S.new_figure(size, dpi)
+    labels = [L.opt_label(result, k) for k in range(n_opt)]
+
+    def counters(k, s) -> str:
+        parts = [] if ev_count is None else [f"{event} {100 * ev_count[k](s):5.1f}%"]
+        return ", ".join([*parts, f"diverged {100 * div_count[k](s):5.1f}%"])
+
     legend = None
     if layout == "panels":
         rows, ncols = _grid(n_opt, size)
         gs = fig.add_gridspec(rows, ncols)
-        axes = [fig.add_subplot(gs[k // ncols, k % ncols]) for k in range(n_opt)]
+        axes = [fig.add_subplot(gs[k // ncols, k % ncols], label=f"map {k}") for k in range(n_opt)]
+        panel_w = (size[0] - 60.0) / ncols - 8.0
+        heads = [Y.wrap_text(fig, labels[k], panel_w, fs["legend"]) for k in range(n_opt)]
+        crit = []
         for k, ax in enumerate(axes):
-            M.draw_map(ax, surface, field, levels=levels, fontsize=fs["tick"])
-            ax.set_title(S.opt_label(result, k), fontsize=fs["legend"], pad=2)
+            crit = M.draw_map(ax, surface, field, levels=levels, fontsize=fs["tick"])
             if k // ncols != rows - 1 and k + ncols < n_opt:
                 ax.set_xlabel("")
                 ax.tick_params(labelbottom=False)
             if k % ncols:
                 ax.set_ylabel("")
                 ax.tick_params(labelleft=False)
+        # each panel's title: its label, then the step and its counters (dynamic)
+        texts = [ax.set_title(f"{heads[k]}\nstep {steps[0]}: {counters(k, steps[0])}",
+                              fontsize=fs["legend"], pad=2) for k, ax in enumerate(axes)]  # fmt: skip
+        if crit:
+            Y.figure_legend(fig, crit, fs["legend"])
     else:
-        axes = [fig.add_subplot()] * n_opt
-        handles = M.draw_map(axes[0], surface, field, levels=levels, fontsize=fs["label"])
-        from matplotlib.lines import Line2D
-
-        handles = [
-            Line2D(
-                [], [], linestyle="none", marker="o", color=cols[k], label=S.opt_label(result, k)
-            )
-            for k in range(n_opt)
-        ] + handles
-        legend = axes[0].legend(handles=handles, loc="lower right", fontsize=fs["legend"],
-                                framealpha=0.85)  # fmt: skip
+        ax = fig.add_subplot(label="map")
+        axes = [ax] * n_opt
+        crit = M.draw_map(ax, surface, field, levels=levels, fontsize=fs["label"])
+        # legend entries: the label, then the counters on a line of their own (dynamic)
+        heads = [Y.wrap_text(fig, t, size[0] - 60.0, fs["legend"]) for t in labels]
+        handles = [S.optimizer_handle(cols[k], line=False) for k in range(n_opt)] + crit
+        entries = [f"{heads[k]}\n{counters(k, steps[0])}" for k in range(n_opt)]
+        legend = Y.figure_legend(fig, handles, fs["legend"],
+                                 labels=entries + [h.get_label() for h in crit])  # fmt: skip
+        texts = legend.get_texts()[:n_opt]
+        stamp = S.step_title(ax, fs)
 
     ms = float(np.clip(3000.0 / m, 2.0, 30.0))
     alpha = 0.55 if layout == "overlay" else 0.75
     start = np.zeros((0, 2))
     clouds = [
-        axes[k].scatter(start[:, 0], start[:, 1], s=ms, color=cols[k], linewidths=0,
-                        alpha=alpha, zorder=5, marker="o")
+        axes[k].scatter(start[:, 0], start[:, 1], s=ms, color=cols[k], alpha=alpha, zorder=5,
+                        marker="o", edgecolors=C.halo(cols[k]), linewidths=0.4 if ms >= 6 else 0.25)
         for k in range(n_opt)
     ]  # fmt: skip
-    texts = []
-    for k in range(n_opt):
-        if layout == "panels":
-            t = axes[k].text(0.01, 0.01, "", transform=axes[k].transAxes, ha="left", va="bottom",
-                             fontsize=fs["legend"], family="monospace", zorder=20,
-                             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.6",
-                                   "alpha": 0.85})  # fmt: skip
-        else:
-            t = axes[0].annotate("", xy=(0, 1), xycoords="axes fraction",
-                                 xytext=(4, -4 - 1.5 * fs["legend"] * k), textcoords="offset points",
-                                 ha="left", va="top", fontsize=fs["legend"], family="monospace",
-                                 color=cols[k], zorder=20, fontweight="bold",
-                                 bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
-                                       "alpha": 0.8})  # fmt: skip
-        texts.append(t)
-    stamp = S.step_text(axes[0], size)
-    auto = f"{S.surface_label(result, surface)}: {m} of {n} starts per optimizer"
-    fig.suptitle((auto + M.slice_note(surface, anchor)) if title is None else str(title),
+    auto = f"{L.surface_label(result, surface)}: {m} of {n} starts per optimizer"
+    auto += M.slice_note(surface, anchor)
+    fig.suptitle(Y.wrapped_title(fig, auto if title is None else str(title), fs["title"]),
                  fontsize=fs["title"])  # fmt: skip
-    dynamic = [*clouds, *texts, stamp] + ([legend] if legend is not None else [])
-    width = max(len(str(nm)) for nm in result.names)
+    # overlay: the legend is redrawn over the clouds each frame (its counters change)
+    dynamic = [*clouds, *texts] if layout == "panels" else [*clouds, legend, stamp]
 
     def update(i):
         f = int(frames[i])
@@ -178,12 +188,12 @@ def swarm(
             keep = (dv[k] < 0) | (dv[k] > s)
             keep &= np.isfinite(p).all(axis=1)
             clouds[k].set_offsets(p if keep.all() else p[keep])
-            parts = [] if layout == "panels" else [f"{str(result.names[k]):<{width}}"]
-            if ev_count is not None:
-                parts.append(f"{event} {100 * ev_count[k](s):5.1f}%")
-            parts.append(f"diverged {100 * div_count[k](s):5.1f}%")
-            texts[k].set_text("  ".join(parts))
-        stamp.set_text(f"step {s}")
+            if layout == "panels":
+                texts[k].set_text(f"{heads[k]}\nstep {s}: {counters(k, s)}")
+            else:
+                texts[k].set_text(f"{heads[k]}\n{counters(k, s)}")
+        if layout == "overlay":
+            stamp.set_text(f"step {s}")
         return dynamic
 
-    return W.save_animation(fig, update, len(frames), path, fps=fps, dpi=dpi, progress=progress)
+    return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)
