@@ -676,6 +676,28 @@ def _v_levels(ctx, path, v, rec):
     return ctx.check(V.integer, path, v, minimum=2)
 
 
+def _v_bounds(ctx, path, v, rec):
+    """``"auto"``, ``"surface"`` or ``[[xmin, xmax], [ymin, ymax]]`` (finite, min < max)."""
+    if v in ("auto", "surface"):
+        return v
+    ok = (
+        isinstance(v, list)
+        and len(v) == 2
+        and all(isinstance(r, list) and len(r) == 2 for r in v)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in v for x in r)
+    )
+    if ok:
+        box = np.array(v, dtype=np.float64)
+        ok = bool(np.isfinite(box).all() and (box[:, 0] < box[:, 1]).all())
+    if not ok:
+        raise ctx.error(
+            path,
+            'must be "auto", "surface" or [[xmin, xmax], [ymin, ymax]] (finite numbers, '
+            f"min < max), got {v!r}",
+        )
+    return tuple(tuple(float(x) for x in r) for r in v)
+
+
 _ANIM = {"fps": _v_int(1), "max_frames": _v_int(1)}
 _COMMON = {"size": _v_size, "dpi": _v_positive}
 
@@ -704,6 +726,7 @@ RENDERERS = {
             "levels": _v_levels,
             "log_loss": _v_bool,
             "show_critical": _v_bool,
+            "bounds": _v_bounds,
         },
         needs_2d=True,
     ),
@@ -718,6 +741,7 @@ RENDERERS = {
             "max_points": _v_int(1),
             "event": _v_event,
             "levels": _v_levels,
+            "bounds": _v_bounds,
         },
         needs_2d=True,
     ),
@@ -732,6 +756,7 @@ RENDERERS = {
             "elev": _v_real,
             "azim": _v_real,
             "rotate": _v_bool,
+            "bounds": _v_bounds,
         },
         needs_2d=True,
     ),

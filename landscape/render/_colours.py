@@ -15,6 +15,8 @@ colour or halo against every colour of the map's colormap.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -93,6 +95,14 @@ def lab(colour) -> np.ndarray:
 
 def lch(colour) -> tuple[float, float, float]:
     """CIELAB lightness, chroma and hue angle (degrees in [0, 360)) of a colour."""
+    if isinstance(colour, str):
+        return _lch_of_name(colour.lower())
+    L, a, b = lab(colour)
+    return float(L), float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360.0)
+
+
+@functools.lru_cache(maxsize=512)
+def _lch_of_name(colour: str) -> tuple[float, float, float]:
     L, a, b = lab(colour)
     return float(L), float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360.0)
 
