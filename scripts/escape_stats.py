@@ -23,28 +23,27 @@ from matplotlib.figure import Figure
 
 import landscape as ls
 from landscape import escape as E
+from landscape import render
 from landscape import stats as S
 
-COLOURS = {
-    "gd": "#0072B2",
-    "momentum": "#E69F00",
-    "heavy_ball": "#E69F00",
-    "nesterov": "#CC79A7",
-    "rmsprop": "#009E73",
-    "adagrad": "#56B4E9",
-    "adam": "#D55E00",
-    "adamw": "#D55E00",
-}
+# each optimizer kind in its colour of every landscape figure (one hue family each)
+COLOURS = render.palette([k for k in ls.optim.names() if k != "sgd"])
 
 
 def _figure(w=8.0, h=4.5):
-    fig = Figure(figsize=(w, h), dpi=100)
+    # constrained layout: room for the title and the legend below the axes
+    fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+def _legend_below(fig, ax, ncol=2):
+    """The axes' legend below it, outside the data."""
+    return fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=ncol,
+                      fontsize=7.5, frameon=False)  # fmt: skip
+
+
 def _save(fig, path: Path) -> str:
-    fig.tight_layout()
     fig.savefig(path)
     return path.name
 
@@ -58,8 +57,10 @@ def survival_figure(result, scenario, opts, path: Path, title: str) -> str:
     fig = _figure()
     ax = fig.add_subplot()
     curves = S.survival(result, E.EVENT)
+    # by kind, and a repeated kind (momentum and heavy_ball are both momentum) in another family
+    cols = render.palette(list(curves), kinds=[o.kind for o in opts])
     for i, ((name, s), opt) in enumerate(zip(curves.items(), opts, strict=True)):
-        col = COLOURS.get(opt.kind, f"C{i}")
+        col = cols[name]
         x, y, lo, hi = s.steps()
         style = "-" if i % 2 == 0 else "-."
         ax.step(x, y, where="post", color=col, linestyle=style, linewidth=1.6, label=name)
@@ -71,7 +72,7 @@ def survival_figure(result, scenario, opts, path: Path, title: str) -> str:
     ax.set_xlabel("step")
     ax.set_ylabel("fraction not yet escaped")
     ax.set_title(title + "  (dashed: GD linearised theory)", fontsize=10)
-    ax.legend(fontsize=7)
+    _legend_below(fig, ax)
     return _save(fig, path)
 
 
@@ -103,7 +104,7 @@ def median_vs(
     ax.set_xlabel(x)
     ax.set_ylabel("median escape step")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    _legend_below(fig, ax, ncol=4)
     return _save(fig, path)
 
 

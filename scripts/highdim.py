@@ -42,22 +42,37 @@ from scipy import stats as sps
 
 import landscape as ls
 from landscape import analysis as A
+from landscape import render
 from landscape import stats as S
 from landscape.surfaces import random as RS
 
 EXPERIMENTS = ("saddles", "index_energy", "escape", "pspin")
-COLOURS = {"gd": "#0072B2", "momentum": "#E69F00", "heavy_ball": "#CC79A7", "rmsprop": "#009E73",
-           "adam": "#D55E00"}  # fmt: skip
+# each optimizer kind in its colour of every landscape figure (one hue family each)
+COLOURS = render.palette(["gd", "momentum", "heavy_ball", "nesterov", "rmsprop", "adagrad", "adam",
+                          "adamw"])  # fmt: skip
 
 
 def _figure(w=10.0, h=4.2):
-    fig = Figure(figsize=(w, h), dpi=110)
+    # constrained layout: room for the titles and the legend below the panels
+    fig = Figure(figsize=(w, h), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+def _legend_below(fig, *axes, ncol=None, fontsize=8):
+    """One legend for ``axes`` below the panels (entries of the same label once), off the data."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    ncol = ncol or min(len(labels), 4)
+    return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=fontsize,
+                      frameon=False)  # fmt: skip
+
+
 def _save(fig, path: Path) -> str:
-    fig.tight_layout()
     fig.savefig(path)
     return path.name
 
@@ -112,9 +127,10 @@ def critical_points(surf, starts, *, gtol=1e-9, merge=1e-5):
     return np.array(found).reshape(-1, surf.dim)
 
 
+# colours in different hue families (landscape.render's rule: no two of one family in a figure)
 GD_CATEGORIES = (
-    ("min", "#009E73", "converged to a minimum"),
-    ("saddle", "#D55E00", "converged to a saddle"),
+    ("min", "#228833", "converged to a minimum"),
+    ("saddle", "#D62728", "converged to a saddle"),
     ("moving_negative", "#E69F00", "still moving, negative curvature (saddle region)"),
     ("moving_convex", "0.7", "still moving, locally convex"),
 )
@@ -177,22 +193,21 @@ def exp_saddles(args, out: Path):
     ax1.set_xticks(x, [str(d) for d in gd_dims])
     ax1.set_xlabel("dimension d")
     ax1.set_ylabel("fraction of GD endpoints")
-    ax1.set_ylim(0, 1.25)
+    ax1.set_ylim(0, 1.02)
     ax1.set_title(f"(a) gradient descent after {steps} steps (lr = 0.5/√d)", fontsize=10)
-    ax1.legend(fontsize=7.5, loc="upper left", ncol=2)
     dd = np.array([r["dim"] for r in crit_rows])
     fr = np.array([r["min_fraction"] for r in crit_rows])
     lo = np.array([r["min_low"] for r in crit_rows])
     hi = np.array([r["min_high"] for r in crit_rows])
     ax2.fill_between(dd, np.maximum(lo, 1e-3), hi, color="#0072B2", alpha=0.2, lw=0)
     ax2.semilogy(dd, np.where(fr > 0, fr, np.nan), "o-", color="#0072B2", label="minima (95% Wilson band)")
-    ax2.semilogy(dd, [r["mean_index"] for r in crit_rows], "s--", color="#D55E00", label="mean index (fraction of descent directions)")
+    ax2.semilogy(dd, [r["mean_index"] for r in crit_rows], "s--", color="#8855BB", label="mean index (fraction of descent directions)")
     ax2.set_ylim(1e-3, 1.2)
     ax2.set_xlabel("dimension d")
     ax2.set_ylabel("fraction")
     ax2.set_title("(b) all critical points found (min ½|∇f|² from random starts)", fontsize=10)
-    ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
+    _legend_below(fig, ax1, ax2, ncol=3)
     fig.suptitle(f"Gaussian random fields (RFF, K = {args.features}, ℓ = 1): saddles take over as d grows", fontsize=11)
     gd_cols = list(gd_rows[0])
     crit_cols = list(crit_rows[0])
@@ -232,7 +247,7 @@ def exp_index_energy(args, out: Path):
     rows = [{"value": float(v), "index": float(i), "label": str(lab)} for v, i, lab in zip(cval, cidx, clab, strict=True)]
     fig = _figure(6.5, 4.5)
     ax = fig.add_subplot()
-    for lab, colour, marker in (("min", "#009E73", "o"), ("saddle", "#D55E00", "s"), ("max", "#0072B2", "^")):
+    for lab, colour, marker in (("min", "#228833", "o"), ("saddle", "#D62728", "s"), ("max", "#0072B2", "^")):
         sel = clab == lab
         if sel.any():
             ax.scatter(cval[sel], cidx[sel], s=16, color=colour, marker=marker, label=f"{lab} ({sel.sum()})")
@@ -242,8 +257,8 @@ def exp_index_energy(args, out: Path):
     ax.set_xlabel("f at the critical point (energy)")
     ax.set_ylabel("index (fraction of negative eigenvalues)")
     ax.set_title(f"Index–energy relation, Gaussian random field d = {d}", fontsize=10)
-    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    _legend_below(fig, ax, ncol=2)
     files = [_save(fig, out / "index_energy.png"), _csv(rows, ["value", "index", "label"], out / "index_energy.csv")]
     text = (
         "## Energy against index of critical points\n\n"
@@ -304,7 +319,6 @@ def exp_escape(args, out: Path):
     ax1.set_xlabel("step")
     ax1.set_ylabel("fraction still near the saddle")
     ax1.set_title(f"(a) survival, d = {dmax} (Kaplan–Meier)", fontsize=10)
-    ax1.legend(fontsize=8)
     ax1.grid(alpha=0.3)
     for name in opts:
         med = [r["median"] for r in rows if r["optimizer"] == name]
@@ -315,8 +329,8 @@ def exp_escape(args, out: Path):
     ax2.set_xlabel("dimension d")
     ax2.set_ylabel("median escape step")
     ax2.set_title(f"(b) median escape step (start radius {delta:g}, escape: f < {level:g})", fontsize=10)
-    ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
+    _legend_below(fig, ax1, ax2, ncol=6)
     fig.suptitle("Leaving a strict saddle of index 1, randomly rotated, in d dimensions", fontsize=11)
     cols = ["dim", "optimizer", "median", "escaped", "gd_theory_median"]
     files = [_save(fig, out / "escape.png"), _csv(rows, cols, out / "escape.csv")]
@@ -373,8 +387,8 @@ def exp_pspin(args, out: Path):
         rk = ls.simulate(sk, {"gd": ls.optim.gd(0.05)}, xk, steps, record_every=0)
         ek = rk.final_loss[0] / Nk
         size_rows.append({"N": Nk, "gd_e_mean": float(ek.mean()), "gd_e_sd": float(ek.std())})
-    fig = _figure()
-    ax1, ax2 = fig.subplots(1, 2)
+    fig = _figure(12.0, 4.4)
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=(1.25, 1.0, 0.7))
     for i, name in enumerate(res.names):
         med = np.median(e[i], axis=0)
         lo, hi = np.quantile(e[i], [0.1, 0.9], axis=0)
@@ -392,19 +406,21 @@ def exp_pspin(args, out: Path):
     ax1.set_ylabel("energy per spin H/N")
     ax1.set_ylim(min(ref.get("ground_state") or ref["threshold"], float(e.min())) - 0.05, 0.2)
     ax1.set_title(f"(a) descent on the sphere, N = {N} (median, 10–90%)", fontsize=10)
-    ax1.legend(fontsize=8)
     ax1.grid(alpha=0.3)
     ax2.set_xlabel("final energy per spin")
     ax2.set_ylabel("trajectories")
     ax2.set_title(f"(b) after {steps} steps", fontsize=10)
-    ax2.legend(fontsize=8)
-    ins = ax2.inset_axes([0.08, 0.55, 0.3, 0.38])
-    ins.errorbar([r["N"] for r in size_rows], [r["gd_e_mean"] for r in size_rows],
-                 yerr=[r["gd_e_sd"] for r in size_rows], fmt="o-", color=COLOURS["gd"], ms=3)  # fmt: skip
-    ins.axhline(ref["threshold"], color="k", ls="--", lw=0.8)
-    ins.set_xscale("log")
-    ins.set_title("GD vs N", fontsize=7)
-    ins.tick_params(labelsize=6)
+    # (c) was an inset over the histogram; its own panel covers no data
+    ax3.errorbar([r["N"] for r in size_rows], [r["gd_e_mean"] for r in size_rows],
+                 yerr=[r["gd_e_sd"] for r in size_rows], fmt="o-", color=COLOURS["gd"], ms=4,
+                 label="gd: mean ± sd over the starts")  # fmt: skip
+    ax3.axhline(ref["threshold"], color="k", ls="--", lw=1)
+    ax3.set_xscale("log")
+    ax3.set_xlabel("N (spins)")
+    ax3.set_ylabel("final energy per spin")
+    ax3.set_title(f"(c) GD after {steps} steps vs N", fontsize=10)
+    ax3.grid(alpha=0.3)
+    _legend_below(fig, ax1, ax2, ax3, ncol=6)
     fig.suptitle(f"Spherical {p}-spin glass: optimizers stop above the threshold energy, far from the ground state", fontsize=11)
     cols = list(rows[0])
     files = [_save(fig, out / "pspin.png"), _csv(rows, cols, out / "pspin.csv"),
@@ -420,7 +436,7 @@ def exp_pspin(args, out: Path):
         "many local minima that random starts do not reach. At finite N the runs stop on local "
         "minima a little above E_th (`local_minima`: fraction of endpoints whose Riemannian "
         "Hessian is positive definite), and the stopping energy moves down towards E_th as N "
-        "grows (inset, and the table below). Momentum and Adam change the speed, not the "
+        "grows (panel (c), and the table below). Momentum and Adam change the speed, not the "
         "destination. `max_norm_error` is max |‖σ‖²/N − 1| at the end: the projected/retracted "
         "steps stay on the sphere to rounding.\n\n"
         + _table(rows, cols) + "\n\n" + _table(size_rows, list(size_rows[0]))
