@@ -180,8 +180,8 @@ def race(
         c = cols[it["k"]]
         ax_loss.plot(steps, it["loss"], color=c, alpha=0.25, linewidth=1.0)
         # the halo is a second, wider trail under the coloured one (same fading)
-        under = LineCollection([], linewidths=S.halo_width(width), zorder=5, capstyle="round")
-        over = LineCollection([], linewidths=width, zorder=5.1, capstyle="round")
+        under = LineCollection([], linewidths=S.halo_width(width), zorder=5, capstyle="butt")
+        over = LineCollection([], linewidths=width, zorder=5.1, capstyle="butt")
         ax_map.add_collection(under)
         ax_map.add_collection(over)
         head = ax_map.plot([], [], "o", color=c, markeredgecolor=C.halo(c), markeredgewidth=1.2,
@@ -212,10 +212,12 @@ def race(
             seg_pts = pos[f0 : f + 1]
             if trail and len(seg_pts) > 1:
                 segs = np.stack([seg_pts[:-1], seg_pts[1:]], axis=1)
-                fade = np.linspace(0.05, 1.0, len(segs)) ** 1.5
-                for coll, base in ((under, rgba_halo), (over, rgba)):
+                u = np.linspace(0.0, 1.0, len(segs))
+                # older segments fade; the halo fades faster, so the tail keeps its colour
+                for coll, base, alpha in ((under, rgba_halo, 0.85 * u**2),
+                                          (over, rgba, 0.12 + 0.88 * u**1.2)):  # fmt: skip
                     rows = np.repeat(base[None, :], len(segs), axis=0)
-                    rows[:, 3] = fade
+                    rows[:, 3] = alpha
                     coll.set_segments(segs)
                     coll.set_color(rows)
             else:

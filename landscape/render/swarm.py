@@ -125,9 +125,13 @@ def swarm(
     fig = S.new_figure(size, dpi)
     labels = [L.opt_label(result, k) for k in range(n_opt)]
 
+    def pct(x) -> str:
+        # padded with figure spaces (digit-wide): the text keeps its width frame to frame
+        return f"{100 * x:5.1f}%".replace(" ", "\u2007")
+
     def counters(k, s) -> str:
-        parts = [] if ev_count is None else [f"{event} {100 * ev_count[k](s):5.1f}%"]
-        return ", ".join([*parts, f"diverged {100 * div_count[k](s):5.1f}%"])
+        parts = [] if ev_count is None else [f"{event} {pct(ev_count[k](s))}"]
+        return ", ".join([*parts, f"diverged {pct(div_count[k](s))}"])
 
     legend = None
     if layout == "panels":
