@@ -343,6 +343,23 @@ def test_blitting_matches_full_redraws(monkeypatch, tmp_path):
         assert np.array_equal(a, b)
 
 
+def test_rotating_3d_frames_match_full_redraws(res, surf):
+    """A rotating 3-D axes redrawn over the cached title and legend equals a full redraw
+    in the layout of the first frame (kept: the panel does not jitter as the camera turns)."""
+
+    def plot():
+        return render.surface3d.plot(res, surf, rotate=True, max_frames=3, **SMALL)
+
+    blit = plot()
+    bar = type("Bar", (), {"update": lambda self, n: None})()
+    blitted = [f.copy() for f in _writers._frames(blit.fig, blit.update, 3, bar=bar)]
+    assert not np.array_equal(blitted[0], blitted[-1])  # the camera moved
+    full = plot()
+    _writers.draw_frame(full, 0).set_layout_engine("none")
+    for i, frame in enumerate(blitted):
+        assert np.array_equal(frame, np.asarray(_writers.draw_frame(full, i).canvas.buffer_rgba()))
+
+
 @needs_ffmpeg
 def test_mp4_odd_size_is_padded(tmp_path):
     fig = _style.new_figure((161, 121), DPI)

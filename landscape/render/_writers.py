@@ -5,8 +5,9 @@
 artists that change (the *dynamic* artists); the writer then draws the rest of
 the figure (the static background: contour map, axes, legend) once, caches it
 and per frame only restores that background and draws the dynamic artists
-(blitting).  ``update`` returning ``None`` asks for a full redraw of every
-frame (needed when the camera of a 3-D axes moves).
+(blitting).  A whole axes may be a dynamic artist (a 3-D axes whose camera
+moves: the titles and legends around it stay cached); ``update`` returning
+``None`` asks for a full redraw of every frame.
 
 Files are written to a temporary file next to ``out`` and moved into place
 with :func:`os.replace` when complete, so an error mid-render leaves neither a
@@ -196,12 +197,21 @@ def _reference_images(fig, update, n_frames):
         artists = update(i)
         _full_draw(canvas)
         images.append(_grab(canvas).copy())
-        if artists is None:
-            from matplotlib.lines import Line2D
-
-            artists = fig.findobj(Line2D)
-        keys += _artist_colours(artists)
+        keys += _artist_colours(_lines_of(fig, artists))
     return images, list(dict.fromkeys(keys))
+
+
+def _lines_of(fig, artists) -> list:
+    """``artists``, with a whole axes (or the whole figure: None) replaced by its lines."""
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+
+    if artists is None:
+        return fig.findobj(Line2D)
+    out = []
+    for a in artists:
+        out += a.findobj(Line2D) if isinstance(a, Axes) else [a]
+    return out
 
 
 def _artist_colours(artists) -> list:
@@ -237,9 +247,9 @@ def save_animation(fig, update, n_frames, out, *, fps=20, dpi=100, progress=Fals
     update : callable(i) -> sequence of artists or None
         Puts the figure in the state of frame ``i`` (0-based) and returns the
         artists that change from frame to frame; everything else is drawn once
-        and cached.  Return the same artists every frame.  Returning ``None``
-        redraws the whole figure every frame (slow; needed for a moving 3-D
-        camera).
+        and cached.  Return the same artists every frame; an axes redraws
+        all of it (e.g. a 3-D axes with a moving camera).  Returning ``None``
+        redraws the whole figure every frame (slow).
     n_frames : int
         Number of frames (>= 1).
     out : str or Path

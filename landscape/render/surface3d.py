@@ -148,7 +148,7 @@ def surface3d(
         stamp.set_text(f"step {steps[f]}")
         if rotate:
             ax.view_init(elev=elev, azim=azim + 180.0 * i / max(n_shown - 1, 1))
-            return None  # the camera moves: redraw everything
+            return [ax]  # the camera moves: redraw the axes (the title, legend stay cached)
         return dynamic
 
     return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)
