@@ -82,7 +82,7 @@ lr = 0.05
 [starts]
 x0 = [[1.0, 1.0]]
 [simulate]
-steps = 100
+steps = 400
 [render]
 kind = "race"
 [[claims]]
@@ -208,7 +208,7 @@ def test_gallery_only_some(tmp_path, capsys):
         )
         == 0
     )
-    out = capsys.readouterr().out.strip().splitlines()
+    out = [s for s in capsys.readouterr().out.strip().splitlines() if not s.startswith(" ")]
     assert len(out) == 3 and out[-1].startswith("2 files in")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "lr_decay_schedules.png",
@@ -221,9 +221,13 @@ def test_gallery_only_some(tmp_path, capsys):
 
 def test_full_gallery_at_reduced_size(tmp_path, capsys):
     assert main(["gallery", "-o", str(tmp_path), "--scale", "0.15", "--max-frames", "4"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    text = capsys.readouterr().out
+    lines = [s for s in text.strip().splitlines() if not s.startswith(" ")]
     rec = [recipes.load(p) for p in recipes.gallery_paths()]
     assert len(lines) == len(rec) + 1
+    # under each file: its lesson and every claim, measured on the run that was drawn
+    assert text.count("  lesson: ") == len(rec)
+    assert text.count("[holds]") == sum(len(r.claims) for r in rec) and "[FAILS]" not in text
     for r, line in zip(rec, lines, strict=False):
         path = tmp_path / r.output
         assert line.startswith(str(path)) and line.endswith(" s")

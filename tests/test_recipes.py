@@ -423,7 +423,7 @@ def test_bad_value_names_file_and_key(tmp_path):
         (
             'title = "A tiny race"\n',
             'title = "A tiny race"\ncolour = "red"\n',
-            "colour is not a known top-level key; allowed here: title, lesson, output",
+            "colour is not a known top-level key; allowed here: title, lesson, claims, output",
         ),
         ('output = "tiny.gif"', 'output = "tiny.jpg"', "output must end in .gif, .mp4, .png"),
         ('output = "tiny.gif"', 'output = "sub/tiny.gif"', "output must be a file name without"),
