@@ -301,11 +301,12 @@ def minibatch_curves(
     else:
         # a mini-batch cost may dip far below J (one example can be fitted exactly)
         # and spike far above it: the range follows J, the averages and the
-        # mini-batch costs' 98th percentiles; rarer spikes leave the axes
+        # mini-batch costs' 5th to 98th percentiles (so SGD's jumps of orders of
+        # magnitude show); rarer dips and spikes leave the axes
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            top = np.nanquantile(raw, 0.98, axis=1)
-        parts = [full.ravel(), top] + ([smooth.ravel()] if smooth is not None else [])
+            low, top = np.nanquantile(raw, [0.05, 0.98], axis=1)
+        parts = [full.ravel(), low, top] + ([smooth.ravel()] if smooth is not None else [])
         vals = S.scale_values(np.concatenate(parts), full[:, 0])
     S.apply_scale(ax, S.loss_scale(vals, log), vals)
     xf = xs[np.isfinite(xs)]
