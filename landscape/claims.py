@@ -95,6 +95,7 @@ import numpy as np
 from . import _validate as V
 
 __all__ = [
+    "KEYS",
     "MEASURES",
     "Claim",
     "Evidence",
@@ -215,6 +216,8 @@ def _direction(surf, axis, start) -> np.ndarray:
         w, vec = np.linalg.eigh(np.asarray(surf.hessian(m), dtype=np.float64))
         v = vec[:, -1] if axis == "steep" else vec[:, 0]
         return v / np.linalg.norm(v)
+    if not 0 <= int(axis) < d:
+        raise ValueError(f"axis must be a coordinate index in [0, {d}), got {axis}")
     e = np.zeros(d)
     e[int(axis)] = 1.0
     return e
@@ -519,6 +522,50 @@ MEASURES = {
 # --------------------------------------------------------------------------
 # validation and construction
 # --------------------------------------------------------------------------
+def _axis(name, v):
+    if isinstance(v, str):
+        if v not in ("steep", "shallow"):
+            raise ValueError(f'{name} must be "steep", "shallow" or a coordinate index, got {v!r}')
+        return v
+    return V.integer(name, v, minimum=0)
+
+
+def _loss_name(name, v):
+    if v not in ("loss", "batch_loss"):
+        raise ValueError(f'{name} must be "loss" or "batch_loss", got {v!r}')
+    return v
+
+
+def _text(name, v):
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"{name} must be a name (a string), got {v!r}")
+    return v
+
+
+def _flag(name, v):
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"{name} must be true or false, got {v!r}")
+    return bool(v)
+
+
+#: parameter -> check(name, value), run when a claim is made (before any simulation)
+_PARAM_CHECKS = {
+    "level": V.real,
+    "loss": _loss_name,
+    "step": lambda n, v: V.integer(n, v, minimum=0),
+    "steps": lambda n, v: V.integer(n, v, minimum=1),
+    "after": lambda n, v: V.integer(n, v, minimum=0),
+    "last": lambda n, v: V.integer(n, v, minimum=1),
+    "axis": _axis,
+    "event": _text,
+    "other": _text,
+    "beta": V.beta,
+    "days": lambda n, v: V.integer(n, v, minimum=1),
+    "bias_correction": _flag,
+    "epoch": lambda n, v: V.integer(n, v, minimum=1),
+}
+
+
 def validate(c: Claim) -> None:
     """Raise ``ValueError`` naming the field when ``c`` cannot be measured."""
     if not isinstance(c.says, str) or not c.says.strip():
@@ -533,6 +580,8 @@ def validate(c: Claim) -> None:
     for key in m.required:
         if key not in c.params:
             raise ValueError(f"{key} is required by measure {c.measure}")
+    for key, v in c.params.items():
+        _PARAM_CHECKS[key](key, v)
     if m.per == "none":
         if c.of or c.less_than or c.more_than or c.all_different:
             raise ValueError(
@@ -562,6 +611,10 @@ def validate(c: Claim) -> None:
 
 _CLAIM_KEYS = ("says", "measure", "of", "at_most", "at_least", "less_than", "more_than",
                "factor", "all_different", "stat", "trajectory")  # fmt: skip
+
+
+#: every key a claim table may have (its own and the measures' parameters)
+KEYS = (*_CLAIM_KEYS, *_PARAM_CHECKS)
 
 
 def claim_from_table(t: dict) -> Claim:
@@ -627,6 +680,8 @@ def _describe(c: Claim) -> str:
         p["loss"] = "mini-batch cost"
     if c.params.get("steps") is not None:
         p["steps_in"] = f" in the first {c.params['steps']} steps"
+    if c.measure == "late_distance" and int(c.params["last"]) == 1:
+        return "distance to the nearest minimum at the end"
     if c.measure == "ewa_start_shortfall":
         p["bc"] = ", bias-corrected" if c.params.get("bias_correction") else ", uncorrected"
         p.setdefault("days", 7)
@@ -681,13 +736,13 @@ def check(c: Claim, ev: Evidence) -> Verdict:
         other = c.less_than if c.less_than is not None else c.more_than
         if other is not None:
             w = values[other]
-            f = f" / {c.factor:g}" if c.factor != 1.0 else ""
+            f = f" / {c.factor:g}" if c.factor != 1.0 and math.isfinite(w) else ""
             if c.less_than is not None:
                 good = v * c.factor < w
                 parts.append(f"{label}{fmt(v)} < {other} {fmt(w)}{f}")
             else:
                 good = v > c.factor * w
-                f = f"{c.factor:g} × " if c.factor != 1.0 else ""
+                f = f"{c.factor:g} × " if c.factor != 1.0 and math.isfinite(w) else ""
                 parts.append(f"{label}{fmt(v)} > {f}{other} {fmt(w)}")
             ok &= bool(good) and not math.isnan(v) and not math.isnan(w)
     if c.all_different:

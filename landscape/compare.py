@@ -88,8 +88,8 @@ SCENARIOS = {
     for s in (
         Scenario(
             "rosenbrock",
-            "in the curved valley momentum and Adam reach the minimum within about 800 "
-            "steps; GD and RMSprop (no momentum) do not within 3000",
+            "in the curved valley momentum and Adam reach the minimum within 1000 steps; "
+            "GD and RMSprop (no momentum) do not within 3000",
             _rosenbrock,
             (
                 _c("momentum and Adam reach the minimum within 1000 steps", "event_step",

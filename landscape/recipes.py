@@ -558,7 +558,7 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     return opts
 
 
-def _claims_of(ctx, raw, kind, labels, sim, scheds) -> tuple:
+def _claims_of(ctx, raw, kind, labels, sim, scheds, surf) -> tuple:
     """The ``[[claims]]`` array: each claim's measure fits the recipe, its names exist."""
     path = ("claims",)
     if not isinstance(raw, list):
@@ -570,7 +570,7 @@ def _claims_of(ctx, raw, kind, labels, sim, scheds) -> tuple:
         try:
             c = _claims.claim_from_table(t)
         except ValueError as exc:
-            raise ctx.translate(p, exc, [*_claims.MEASURES, "says", "measure", "of"]) from None
+            raise ctx.translate(p, exc, _claims.KEYS) from None
         per = _claims.MEASURES[c.measure].per
         fits = {"ewa": c.measure.startswith("ewa_"), "schedules": per == "schedule"}
         if not fits.get(kind, per == "optimizer"):
@@ -581,6 +581,10 @@ def _claims_of(ctx, raw, kind, labels, sim, scheds) -> tuple:
                 what = "schedules" if per == "schedule" else "optimizers"
                 raise ctx.error(p, f"names {name!r}, which is not one of the {what}: "
                                 f"{', '.join(known)}")  # fmt: skip
+        axis = c.params.get("axis")
+        if isinstance(axis, int) and surf is not None and axis >= surf.dim:
+            raise ctx.error((*p, "axis"), f"must be a coordinate index in [0, {surf.dim}), got "
+                            f"{axis}")  # fmt: skip
         if "event" in c.params and c.params["event"] not in events:
             raise ctx.error((*p, "event"), f"must be one of the [simulate] events "
                             f"({', '.join(events) or 'none defined'}), got {c.params['event']!r}")  # fmt: skip
@@ -723,6 +727,7 @@ RENDERERS = {
             **_ANIM,
             "trajectories": _v_list(_v_trajectory),
             "trail": _v_int(0),
+            "fade": _v_bool,
             "levels": _v_levels,
             "log_loss": _v_bool,
             "show_critical": _v_bool,
@@ -1278,7 +1283,7 @@ def load(path) -> Recipe:
 
     kind, ropts = _render(ctx, rtab, context)
     animated = spec.animated if spec.animated is not None else bool(ropts.get("animate", False))
-    claims = _claims_of(ctx, data.get("claims", []), kind, list(opts), sim, scheds)
+    claims = _claims_of(ctx, data.get("claims", []), kind, list(opts), sim, scheds, surf)
 
     name = path.stem
     default_output = name + (".gif" if animated else ".png")

@@ -37,8 +37,8 @@ FIGURES = {
     "highdim_pspin.png": ("highdim.py", "pspin.png"),
     "minibatch_compare.png": ("minibatch_compare.py", "minibatch_compare.png"),
 }
-#: size of the README's GIFs relative to the recipe's own (two side by side)
-README_SCALE = 0.6
+#: size of the README's GIFs relative to the recipe's own (the gallery's 800x450)
+README_SCALE = 1.0
 
 
 def _script(name):

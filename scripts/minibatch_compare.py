@@ -36,8 +36,6 @@ from matplotlib.figure import Figure
 
 import landscape as ls
 
-# Okabe & Ito (2008), colour-blind safe: noisiest (b = 1) warm, batch GD blue
-COLOURS = ("#d55e00", "#e69f00", "#009e73", "#0072b2")
 #: start = least-squares solution + this offset in (w, b)
 START_OFFSET = (-6.0, 4.0)
 #: "reached" = J <= J* + TARGET * (J(x0) - J*)
@@ -290,8 +288,21 @@ def _positive(a, floor):
     return np.maximum(a, floor)
 
 
+def batch_colours(curves, m) -> list:
+    """The gallery's colours per batch size: SGD (b = 1), the first mini-batch size and
+    batch GD (b = m) as in ``batch_vs_minibatch``; other sizes after them."""
+    from landscape.render import palette
+
+    sizes = [c["batch_size"] for c in curves]
+    rest = sorted(b for b in sizes if b not in (1, m))
+    order = [b for b in (1,) if b in sizes] + rest[:1] + [b for b in (m,) if b in sizes] + rest[1:]
+    pal = palette([f"b = {b}" for b in order], kinds=["sgd"] * len(order))
+    return [pal[f"b = {b}"] for b in sizes]
+
+
 def figure(surf, curves, m, epochs, lr, j_star, j0, path: Path, dpi=150):
     fig = Figure(figsize=(15.0, 8.4), dpi=dpi)
+    COLOURS = batch_colours(curves, m)  # noqa: N806
     FigureCanvasAgg(fig)
     # fixed margins: bbox_inches="tight" would draw the figure twice (seconds)
     gs = fig.add_gridspec(2, 4, height_ratios=(1.0, 1.2), hspace=0.45, wspace=0.3,
@@ -324,10 +335,11 @@ def figure(surf, curves, m, epochs, lr, j_star, j0, path: Path, dpi=150):
         ax.set_xlabel("step (update)")
         if i == 0:
             ax.set_ylabel("cost")
-            ax.legend(fontsize=7, loc="lower left")
         else:
             ax.tick_params(labelleft=False)
         ax.grid(alpha=0.25, which="major")
+    # the legend where no data is: above batch GD's smooth curve (the last panel)
+    ax.legend(*ax0.get_legend_handles_labels(), fontsize=7, loc="upper right")
 
     # (e) excess full cost vs examples processed
     ax = fig.add_subplot(bottom[0])

@@ -193,6 +193,11 @@ def test_comparisons_factor_and_all_different():
         ({"factor": -1.0}, "factor must be > 0"),
         ({"says": " "}, "says must be a non-empty"),
         ({"measure": "ewa_lag", "params": {"beta": 0.9}}, "gives one number"),
+        ({"measure": "reversals", "params": {"axis": "stepe"}}, 'axis must be "steep"'),
+        ({"measure": "reversals", "params": {"axis": -1}}, "axis must be >= 0"),
+        ({"measure": "first_below", "params": {"level": "low"}}, "level must be a real"),
+        ({"measure": "rises", "params": {"loss": "J"}}, 'loss must be "loss"'),
+        ({"measure": "late_distance", "params": {"last": 0}}, "last must be >= 1"),
     ],
 )
 def test_bad_claims_name_the_field(kw, match):
@@ -236,6 +241,10 @@ kind = "race"
         ('measure = "ewa_lag"\nbeta = 0.9\nat_most = 1', "does not apply to a race recipe"),
         ('measure = "final_loss"\nof = "gd"', r"claims\[0\]: a claim needs a threshold"),
         ('measure = "nope"\nof = "gd"\nat_most = 1', r"claims\[0\]\.measure must be one of"),
+        ('measure = "reversals"\naxis = 7\nof = "gd"\nat_most = 1',
+         r"claims\[0\]\.axis must be a coordinate index in \[0, 2\), got 7"),
+        ('measure = "reversals"\naxis = "stepe"\nof = "gd"\nat_most = 1',
+         r'claims\[0\]\.axis must be "steep", "shallow"'),
     ],
 )
 def test_recipe_claims_are_validated_at_load(tmp_path, claim, match):

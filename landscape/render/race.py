@@ -61,6 +61,7 @@ def race(
     *,
     trajectories=(0,),
     trail=40,
+    fade=True,
     levels=30,
     log_loss=None,
     show_critical=True,
@@ -99,6 +100,10 @@ def race(
         Indices among the recorded trajectories.
     trail : int
         Trail length in recorded frames (0: no trail).
+    fade : bool
+        Older parts of a trail fade out (default); False keeps the whole
+        trail at full strength, so a path stays as drawn (the course's
+        pictures of zig-zags).
     levels : int
         Number of contour levels.
     log_loss : None, True or False
@@ -131,6 +136,7 @@ def race(
     """
     n_frames, surface, traj = check_traced(result, surface, trajectories)
     trail = V.integer("trail", trail, minimum=0)
+    fade = S.check_bool("fade", fade)
     levels = V.integer("levels", levels, minimum=2)
     S.check_choice_bool("log_loss", log_loss)
     bounds = M.check_bounds(bounds)
@@ -212,7 +218,7 @@ def race(
             seg_pts = pos[f0 : f + 1]
             if trail and len(seg_pts) > 1:
                 segs = np.stack([seg_pts[:-1], seg_pts[1:]], axis=1)
-                u = np.linspace(0.0, 1.0, len(segs))
+                u = np.linspace(0.0, 1.0, len(segs)) if fade else np.ones(len(segs))
                 # older segments fade; the halo fades faster, so the tail keeps its colour
                 for coll, base, alpha in ((under, rgba_halo, 0.85 * u**2),
                                           (over, rgba, 0.12 + 0.88 * u**1.2)):  # fmt: skip
