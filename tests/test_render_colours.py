@@ -113,3 +113,32 @@ def test_contrast_ratio_is_wcag():
     assert C.contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
     assert C.contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
     assert C.halo("#000000") == C.HALO_LIGHT and C.halo("#e69f00") == C.HALO_DARK
+
+
+# Machado, Oliveira & Fernandes (2009) simulation matrices, severity 1, on linear sRGB
+_CVD = {
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+}  # fmt: skip
+
+
+def _cvd_lab(colour, m):
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(colour))
+    lin = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    lin = np.clip(m @ lin, 0.0, 1.0)
+    srgb = np.where(lin > 0.0031308, 1.055 * lin ** (1 / 2.4) - 0.055, 12.92 * lin)
+    return np.asarray(C.lab(tuple(np.clip(srgb, 0.0, 1.0))))
+
+
+def test_common_kinds_stay_apart_for_red_green_colour_blindness():
+    """GD, momentum, classic momentum, Nesterov, RMSprop and Adam: every pair keeps a
+    CIELAB distance of at least 15 as a deuteranope or protanope sees it."""
+    kinds = ("gd", "momentum", "heavy_ball", "nesterov", "rmsprop", "adam")
+    for name, m in _CVD.items():
+        for a, b in itertools.combinations(kinds, 2):
+            d = np.linalg.norm(_cvd_lab(C.KIND_COLOURS[a], m) - _cvd_lab(C.KIND_COLOURS[b], m))
+            assert d >= 15, (name, a, b, d)

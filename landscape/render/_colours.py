@@ -55,7 +55,7 @@ MIN_CONTRAST = 3.0
 KIND_COLOURS = {
     "gd": "#0072b2",  # blue, h 266
     "momentum": "#e69f00",  # orange, h 78
-    "heavy_ball": "#8855bb",  # violet, h 312
+    "heavy_ball": "#9b64ff",  # bright violet, h 308 (told from GD blue under deuteranopia)
     "nesterov": "#228833",  # green, h 142
     "rmsprop": "#009988",  # teal, h 181
     "adagrad": "#cc3380",  # magenta, h 354
@@ -66,7 +66,7 @@ ALIASES = {"sgd": "gd"}
 #: A ninth family (cyan, h 220, between teal and blue) for repeats and names of no kind.
 EXTRA_COLOURS = ("#00a0b8",)
 #: Generic series (betas, schedules): every family, most distinct first.
-SERIES = ("#0072b2", "#d62728", "#228833", "#e69f00", "#8855bb", "#009988", "#cc3380",
+SERIES = ("#0072b2", "#d62728", "#228833", "#e69f00", "#9b64ff", "#009988", "#cc3380",
           "#000000", "#00a0b8")  # fmt: skip
 
 #: Halo colours: near-black around light and mid colours, white around dark ones.
