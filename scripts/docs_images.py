@@ -54,9 +54,7 @@ def render_gallery(out: Path, scale: float, max_frames=None) -> int:
     """Render the README's GIFs; returns the number of claims that do not hold."""
     failed = 0
     for file, name in GALLERY.items():
-        made = recipes.load(recipes.find(name)).make(
-            out / file, scale=scale, max_frames=max_frames
-        )
+        made = recipes.load(recipes.find(name)).make(out / file, scale=scale, max_frames=max_frames)
         print(f"{made.path}")
         for v in made.verdicts:
             print(f"    {v.text}")

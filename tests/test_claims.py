@@ -114,7 +114,9 @@ def test_basins_and_disagreement():
     paths = [[[e + 0.1, e] for e in ends_a], [[e + 0.1, e] for e in ends_b]]
     res = hand_result(paths, him)
     assert value("basins", res) == 4 and value("basins", res, of="o1") == 3
-    assert value("basin", res, trajectory=3) == 3 and value("basin", res, of="o1", trajectory=3) == 2
+    assert (
+        value("basin", res, trajectory=3) == 3 and value("basin", res, of="o1", trajectory=3) == 2
+    )
     assert value("basin_disagreement", res, of="o1", other="o0") == pytest.approx(0.2)
     assert value("late_distance", res, last=1) == pytest.approx(0.0)
 
@@ -237,14 +239,21 @@ kind = "race"
     "claim, match",
     [
         ('measure = "final_loss"\nof = "adam"\nat_most = 1', "names 'adam', which is not one of"),
-        ('measure = "event_step"\nevent = "x"\nof = "gd"\nat_most = 1', r"claims\[0\]\.event must be"),
+        (
+            'measure = "event_step"\nevent = "x"\nof = "gd"\nat_most = 1',
+            r"claims\[0\]\.event must be",
+        ),
         ('measure = "ewa_lag"\nbeta = 0.9\nat_most = 1', "does not apply to a race recipe"),
         ('measure = "final_loss"\nof = "gd"', r"claims\[0\]: a claim needs a threshold"),
         ('measure = "nope"\nof = "gd"\nat_most = 1', r"claims\[0\]\.measure must be one of"),
-        ('measure = "reversals"\naxis = 7\nof = "gd"\nat_most = 1',
-         r"claims\[0\]\.axis must be a coordinate index in \[0, 2\), got 7"),
-        ('measure = "reversals"\naxis = "stepe"\nof = "gd"\nat_most = 1',
-         r'claims\[0\]\.axis must be "steep", "shallow"'),
+        (
+            'measure = "reversals"\naxis = 7\nof = "gd"\nat_most = 1',
+            r"claims\[0\]\.axis must be a coordinate index in \[0, 2\), got 7",
+        ),
+        (
+            'measure = "reversals"\naxis = "stepe"\nof = "gd"\nat_most = 1',
+            r'claims\[0\]\.axis must be "steep", "shallow"',
+        ),
     ],
 )
 def test_recipe_claims_are_validated_at_load(tmp_path, claim, match):
@@ -282,7 +291,7 @@ def test_every_gallery_lesson_is_a_measured_claim_that_holds(path):
 @pytest.mark.parametrize("name", list(compare.SCENARIOS))
 def test_every_compare_heading_is_a_measured_claim_that_holds(name):
     lines = []
-    (res, verdicts), = compare.run([name], out=lines.append).values()
+    ((res, verdicts),) = compare.run([name], out=lines.append).values()
     assert compare.SCENARIOS[name].claims and verdicts
     assert all(v.holds for v in verdicts), "\n".join(v.text for v in verdicts)
     text = "\n".join(lines)
