@@ -20,3 +20,28 @@ def load_script():
         return mod
 
     return load
+
+
+#: A one-start GD race on an elongated bowl: the smallest recipe that simulates;
+#: tests append [[claims]] tables to it.
+BOWL_RECIPE = """
+title = "t"
+lesson = "GD converges in a bowl"
+[surface]
+name = "elongated_bowl"
+kappa = 10.0
+[optimizers.gd]
+lr = 0.05
+[starts]
+x0 = [[1.0, 1.0]]
+[simulate]
+steps = 400
+[render]
+kind = "race"
+"""
+
+
+@pytest.fixture(scope="session")
+def bowl_recipe():
+    """:data:`BOWL_RECIPE`, the text of a small recipe that tests extend with claims."""
+    return BOWL_RECIPE

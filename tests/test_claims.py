@@ -218,23 +218,6 @@ def test_claim_tables_are_read_and_checked():
         claim_from_table({"measure": "final_loss"})
 
 
-RECIPE = """
-title = "t"
-lesson = "l"
-[surface]
-name = "elongated_bowl"
-kappa = 10.0
-[optimizers.gd]
-lr = 0.05
-[starts]
-x0 = [[1.0, 1.0]]
-[simulate]
-steps = 400
-[render]
-kind = "race"
-"""
-
-
 @pytest.mark.parametrize(
     "claim, match",
     [
@@ -256,16 +239,16 @@ kind = "race"
         ),
     ],
 )
-def test_recipe_claims_are_validated_at_load(tmp_path, claim, match):
+def test_recipe_claims_are_validated_at_load(tmp_path, bowl_recipe, claim, match):
     p = tmp_path / "r.toml"
-    p.write_text(RECIPE + f'[[claims]]\nsays = "s"\n{claim}\n', encoding="utf-8")
+    p.write_text(bowl_recipe + f'[[claims]]\nsays = "s"\n{claim}\n', encoding="utf-8")
     with pytest.raises(recipes.RecipeError, match=match):
         recipes.load(p)
 
 
-def test_recipe_make_measures_its_claims_on_the_run_it_draws(tmp_path):
+def test_recipe_make_measures_its_claims_on_the_run_it_draws(tmp_path, bowl_recipe):
     p = tmp_path / "r.toml"
-    p.write_text(RECIPE + '[[claims]]\nsays = "GD converges"\nmeasure = "final_loss"\n'
+    p.write_text(bowl_recipe + '[[claims]]\nsays = "GD converges"\nmeasure = "final_loss"\n'
                  'of = "gd"\nat_most = 1e-6\n', encoding="utf-8")  # fmt: skip
     made = recipes.load(p).make(tmp_path / "r.png", scale=0.3)
     assert made.path.exists() and made.holds

@@ -71,32 +71,12 @@ def test_list_shows_recipes_with_lessons(capsys):
     assert all(c.says in out for c in plateau.claims)
 
 
-MEASURED = """
-title = "t"
-lesson = "GD converges in a bowl"
-[surface]
-name = "elongated_bowl"
-kappa = 10.0
-[optimizers.gd]
-lr = 0.05
-[starts]
-x0 = [[1.0, 1.0]]
-[simulate]
-steps = 400
-[render]
-kind = "race"
-[[claims]]
-says = "GD converges"
-measure = "final_loss"
-of = "gd"
-"""
-
-
 @pytest.mark.parametrize("bound, status", [("at_most = 1e-6", 0), ("at_most = 1e-30", 1)])
 def test_list_and_render_print_each_lesson_with_its_measured_value(
-    tmp_path, monkeypatch, capsys, bound, status
+    tmp_path, monkeypatch, capsys, bowl_recipe, bound, status
 ):
-    (tmp_path / "bowl.toml").write_text(MEASURED + bound + "\n", encoding="utf-8")
+    claim = '[[claims]]\nsays = "GD converges"\nmeasure = "final_loss"\nof = "gd"\n'
+    (tmp_path / "bowl.toml").write_text(bowl_recipe + claim + bound + "\n", encoding="utf-8")
     monkeypatch.setenv("LANDSCAPE_ANIMATIONS", str(tmp_path))
     assert main(["list"]) == status
     out, err = capsys.readouterr()
