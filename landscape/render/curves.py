@@ -109,12 +109,19 @@ def loss_curves(
     vals = S.scale_values(Q, Q[:, :, 0])
     S.apply_scale(ax, S.loss_scale(vals, log), vals)
     ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)
-    S.axes_style(ax, fs, "step", "loss")
     from matplotlib.collections import PolyCollection
 
     nq = len(q)
     pairs = [(i, nq - 1 - i) for i in range(nq // 2)]
     mid = nq // 2 if nq % 2 else None
+    # the axis says what the line and the bands are, whatever the title
+    pct = lambda v: f"{100 * v:g}%"  # noqa: E731
+    parts = [""]
+    if mid is not None:
+        parts = ["line: median" if q[mid] == 0.5 else f"line: {pct(q[mid])} quantile"]
+    parts += [f"band {pct(q[a])}–{pct(q[b])}" for a, b in pairs]
+    n_rec = result.positions.shape[1]
+    S.axes_style(ax, fs, "step", f"loss ({'; '.join(p for p in parts if p)} of {n_rec} runs)")
     series = []
     for k in range(result.n_optimizers):
         bands = []
@@ -225,7 +232,8 @@ def minibatch_curves(
     Parameters
     ----------
     smooth_beta : float in [0, 1), or None
-        The EWA's β (window about ``1 / (1 - β)`` frames); None: no EWA
+        The EWA's β (window about ``1 / (1 - β)`` recorded frames, shown in
+        steps in the legend); None: no EWA
         (finite-sum runs with ``full_cost``).
     x_axis : {"step", "examples", "epoch"}
         The x axis: the step (one mini-batch each), the examples processed
@@ -276,9 +284,13 @@ def minibatch_curves(
     # (values, style, legend entry) of each series, drawn for every optimizer
     series = [(raw, thin_style, per_step)]
     if beta is not None:
-        ewa_label = f"EWA β={beta:g} (~{ewa_window(beta):.0f} frames)"
+        # the EWA runs over recorded frames: its window in steps is frames x record_every
+        fs_ = np.asarray(result.frame_steps)
+        every = int(fs_[1] - fs_[0]) if len(fs_) > 1 else 1
+        window = f"~{ewa_window(beta) * every:.0f} steps"
+        ewa_label = f"EWA β={beta:g} ({window})"
         if batch is not None:
-            ewa_label = r"EWA of $J^{\{t\}}$" + f", β={beta:g} (~{ewa_window(beta):.0f} frames)"
+            ewa_label = r"EWA of $J^{\{t\}}$" + f", β={beta:g} ({window})"
     if full_cost:
         m = (getattr(result, "minibatch", None) or {}).get("m", "m")
         series.append((full, bold_style, f"full cost $J$ (all {m} examples)"))
@@ -418,7 +430,7 @@ def survival_curves(result, event, *, size=(960, 540), dpi=100, title=None, log_
         ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, last)
     ax.set_ylim(-0.02, 1.02)
-    S.axes_style(ax, fs, "step", f"fraction not yet reached ({event})")
+    S.axes_style(ax, fs, "step", f"fraction not yet {event}")
     handles, _ = ax.get_legend_handles_labels()
     if any_div:
         from matplotlib.lines import Line2D
