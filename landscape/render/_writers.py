@@ -9,18 +9,25 @@ and per frame only restores that background and draws the dynamic artists
 moves: the titles and legends around it stay cached); ``update`` returning
 ``None`` asks for a full redraw of every frame.
 
-Files are written to a temporary file next to ``out`` and moved into place
-with :func:`os.replace` when complete, so an error mid-render leaves neither a
-half-written output nor a temporary file.
+Files are written to a unique temporary file next to ``out`` and moved into
+place with :func:`os.replace` when complete (:func:`landscape._atomic.atomic_path`),
+so an error mid-render (``KeyboardInterrupt`` included) leaves neither a
+half-written output nor a temporary file, and the temporaries that a killed
+render left (``.<name>.<random>.part.gif``) are removed by the next render of
+the same output once stale.
+
+Animations show at most :data:`DEFAULT_MAX_FRAMES` frames unless the caller
+asks for another ``max_frames`` (:func:`frame_indices`): a run that recorded
+10⁷ steps is not rendered as 10⁷ frames.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as V
+from .._atomic import atomic_path
 from ._encoders import GifSink, Mp4Sink, PngSink
 
 __all__ = [
+    "DEFAULT_MAX_FRAMES",
     "FORMATS",
     "Plot",
     "draw_frame",
@@ -46,6 +55,11 @@ __all__ = [
 FORMATS = (".gif", ".mp4", ".png")
 
 VIDEO_HINT = 'pip install "landscape[video]"'
+
+#: Frames an animation shows when the caller gives no ``max_frames``.
+DEFAULT_MAX_FRAMES = 600
+
+_log = logging.getLogger("landscape.render")
 
 
 # --------------------------------------------------------------------------
@@ -103,11 +117,22 @@ def _require_ffmpeg() -> str:
 def frame_indices(n: int, max_frames=None) -> np.ndarray:
     """Indices of at most ``max_frames`` frames out of ``n``, evenly spread.
 
-    The first and the last frame are always kept (a single frame: the last).
+    ``max_frames`` None means :data:`DEFAULT_MAX_FRAMES` (600): longer
+    recordings are subsampled to that many frames, and a log line (logger
+    ``landscape.render``, level INFO) says so; pass ``max_frames=n`` to show
+    every frame.  The first and the last frame are always kept (a single
+    frame: the last).
     """
-    if max_frames is None or max_frames >= n:
-        return np.arange(n)
+    if max_frames is None:
+        if n > DEFAULT_MAX_FRAMES:
+            _log.info(
+                "%d recorded frames: showing %d, evenly spread (the default max_frames; "
+                "pass max_frames to change it)", n, DEFAULT_MAX_FRAMES,
+            )  # fmt: skip
+        max_frames = DEFAULT_MAX_FRAMES
     m = V.integer("max_frames", max_frames, minimum=1)
+    if m >= n:
+        return np.arange(n)
     if m == 1:
         return np.array([n - 1])
     # floor(x + 0.5) of values spaced >= 1 apart never collides
@@ -115,7 +140,7 @@ def frame_indices(n: int, max_frames=None) -> np.ndarray:
 
 
 def check_max_frames(max_frames):
-    """``None`` or an int >= 1."""
+    """``None`` (:data:`DEFAULT_MAX_FRAMES`) or an int >= 1."""
     if max_frames is not None:
         V.integer("max_frames", max_frames, minimum=1)
     return max_frames
@@ -360,9 +385,14 @@ def _save(fig, update, n_frames, out, *, fps, dpi, progress) -> Path:
     canvas = agg_canvas(fig)
     if fig.dpi != dpi:
         fig.set_dpi(dpi)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{ext}", dir=path.parent)
-    os.close(fd)
+    with atomic_path(path, ext) as tmp:
+        _encode(fig, canvas, update, n_frames, tmp, ext, fps=fps, exe=exe, progress=progress,
+                desc=path.name)  # fmt: skip
+    return path
+
+
+def _encode(fig, canvas, update, n_frames, tmp, ext, *, fps, exe, progress, desc) -> None:
+    """Draw the frames into ``tmp`` (the encoder is aborted on any exception)."""
     sink = None
     try:
         if ext == ".png":
@@ -379,19 +409,12 @@ def _save(fig, update, n_frames, out, *, fps, dpi, progress) -> Path:
             else:
                 w, h = canvas.get_width_height(physical=True)
                 sink = Mp4Sink(tmp, fps, exe, (w, h))
-            with tqdm(total=n_frames, disable=not progress, desc=path.name, unit="frame") as bar:
+            with tqdm(total=n_frames, disable=not progress, desc=desc, unit="frame") as bar:
                 for rgba in _frames(fig, update, n_frames, bar=bar):
                     sink.add(rgba)
         sink.close()
         sink = None
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         if sink is not None:
             sink.abort()
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
-    return path
