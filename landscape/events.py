@@ -8,6 +8,7 @@ Diverged trajectories stop being checked at the step they diverge.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,17 @@ def loss_below(level: float) -> Event:
     return Event(LOSS_BELOW, np.zeros(0), V.real("level", level))
 
 
-def pack(events: dict, dim: int):
-    """Arrays ``(kinds, centers (E, dim), values)`` for the kernels."""
+def pack(events: dict, dim: int, dtype=np.float64):
+    """Arrays ``(kinds, centers (E, dim), values)`` for the kernels.
+
+    The kernels compare squared distances with the squared radius (and losses
+    with the level) in the run's ``dtype``; a radius whose square underflows
+    to zero or overflows there (float32: radius below about 1e-19 or above
+    about 1e19), or a level beyond its range, is refused rather than silently
+    never (or always) firing.
+    """
+    info = np.finfo(dtype)
+    dname = np.dtype(dtype).name
     n = len(events)
     kinds = np.zeros(n, dtype=np.int64)
     centers = np.zeros((n, dim))
@@ -76,7 +86,20 @@ def pack(events: dict, dim: int):
                     f"got length {ev.center.shape[0]}"
                 )
             centers[i] = ev.center
-            values[i] = ev.value * ev.value  # squared radius
+            r2 = ev.value * ev.value  # squared radius
+            if not float(info.tiny) <= r2 <= float(info.max):
+                lo, hi = math.sqrt(float(info.tiny)), math.sqrt(float(info.max))
+                raise ValueError(
+                    f"events[{V.safe_text(repr(name))}] radius={ev.value!r} cannot be compared in "
+                    f"{dname}: its square {'underflows' if r2 < float(info.tiny) else 'overflows'}; "
+                    f"use a radius in [{lo:.3g}, {hi:.3g}] or dtype='float64'"
+                )
+            values[i] = r2
         else:
+            if abs(ev.value) > float(info.max):
+                raise ValueError(
+                    f"events[{V.safe_text(repr(name))}] level={ev.value!r} is beyond the range of "
+                    f"{dname} (+-{float(info.max):.3g}); use dtype='float64' or a smaller level"
+                )
             values[i] = ev.value
     return kinds, centers, values

@@ -19,7 +19,6 @@ from . import fused_cpu
 __all__ = ["simulate"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
-_MAX_OUTPUT_BYTES = 16 * 2**30
 
 
 def _optimizers(optimizers):
@@ -52,8 +51,10 @@ def _optimizers(optimizers):
 
 def _starts(x0, dim):
     try:
-        arr = np.asarray(x0, dtype=np.float64)
-    except (TypeError, ValueError):
+        arr = V.real_array("x0", x0)
+    except ValueError as exc:
+        if "got a" in str(exc) or "complex" in str(exc):
+            raise
         raise ValueError(
             f"x0 must be an (n, {dim}) array of numbers, got {type(x0).__name__}"
         ) from None
@@ -211,8 +212,13 @@ def simulate(
     if is_batched and getattr(surface.batched, "manifold", None) == "sphere":
         X0 = _batched.retract(X0)
     n, d = X0.shape
-    steps = V.integer("steps", steps, minimum=1)
-    rec_every = 0 if record_every is None else V.integer("record_every", record_every, minimum=0)
+    # the kernels count steps in int64 (t in range(steps + 1), frame f * record_every)
+    steps = V.integer("steps", steps, minimum=1, maximum=V.MAX_STEPS)
+    rec_every = (
+        0
+        if record_every is None
+        else V.integer("record_every", record_every, minimum=0, maximum=V.MAX_STEPS)
+    )
     rec_n = n if record is None else min(n, V.integer("record", record, minimum=0))
     if rec_every == 0:
         rec_n = 0
@@ -220,26 +226,23 @@ def simulate(
         dtype = np.dtype(dtype).name
     V.choice("dtype", dtype, _DTYPES)
     dt = _DTYPES[dtype]
-    seed = V.integer("seed", seed, minimum=0)
+    seed = V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED)
     if noise is not None and not isinstance(noise, Noise):
         raise ValueError(f"noise must be a landscape.noise.Noise or None, got {noise!r}")
     events = {} if events is None else events
     if not isinstance(events, dict):
         raise ValueError(f"events must be a dict name -> Event, got {type(events).__name__}")
-    ev_kind, ev_center, ev_val = _events.pack(events, d)
+    ev_kind, ev_center, ev_val = _events.pack(events, d, dt)
     bound = _config.DIVERGE_AT if diverge_at is None else V.positive("diverge_at", diverge_at)
     where = _batched_backend(backend) if is_batched else _backend.resolve(backend)
-    ftz = (dt == np.float32) if flush_denormals is None else bool(flush_denormals)
+    ftz = (dt == np.float32) if flush_denormals is None else V.flag(
+        "flush_denormals", flush_denormals
+    )
 
     n_opt = len(opts)
     n_frames = steps // rec_every + 1 if rec_every else 0
-    out_bytes = n_opt * rec_n * n_frames * (d + 1) * np.dtype(dt).itemsize
-    if out_bytes > _MAX_OUTPUT_BYTES:
-        raise ValueError(
-            f"record_every={rec_every} with record={rec_n} would keep {out_bytes / 2**30:.1f} GiB "
-            "of frames; raise record_every or lower record"
-        )
     batch, m = _batch_sizes(batch_size, names, surface)
+    _check_memory(n_opt, n, d, len(events), n_frames, rec_n, rec_every, m, is_batched, dt)
     kinds = np.array([o.kind_id for o in opts], dtype=np.int64)
     hp = np.stack([o.hp_row() for o in opts])
     skinds = np.array([o.schedule.kind for o in opts], dtype=np.int64)
@@ -329,6 +332,41 @@ def simulate(
         config=config,
         surface=surface,
     )
+
+
+def _check_memory(n_opt, n, d, n_ev, n_frames, rec_n, rec_every, m, is_batched, dt):
+    """Refuse, before allocating, a run whose arrays would not fit in memory.
+
+    Counts what the call holds at once: frames (positions, and mini-batch
+    losses on a finite sum), final states and losses, event and divergence
+    steps, the float64 and working copies of ``x0``, and the batched
+    engine's state (position, gradient and two optimizer moments per
+    trajectory of every optimizer).
+    """
+    item = np.dtype(dt).itemsize
+    frames = n_opt * n_frames * rec_n * (d + (1 if m else 0)) * item + n_frames * 8
+    final = n_opt * n * (d + 1) * item + n_opt * n * (n_ev + 1) * 8
+    starts = n * d * (8 + item)
+    state = 4 * n_opt * n * d * item if is_batched else 0
+    total = frames + final + starts + state
+    if frames > total / 2:
+        V.fits_memory(
+            "record_every/record",
+            total,
+            f"{n_frames} frames of {rec_n} trajectories x {n_opt} optimizers in {d}-D "
+            f"(record_every={rec_every}), with the final states",
+            hint="raise record_every or lower record",
+        )
+    else:
+        V.fits_memory(
+            "x0",
+            total,
+            f"{n} starts x {n_opt} optimizers in {d}-D (final states, events"
+            + (", the batched engine's state" if is_batched else "")
+            + (f", {n_frames} frames" if frames else "")
+            + ")",
+            hint="use fewer starts or optimizers",
+        )
 
 
 def _check_batched(surface) -> bool:
