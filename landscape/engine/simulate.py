@@ -235,8 +235,10 @@ def simulate(
     ev_kind, ev_center, ev_val = _events.pack(events, d, dt)
     bound = _config.DIVERGE_AT if diverge_at is None else V.positive("diverge_at", diverge_at)
     where = _batched_backend(backend) if is_batched else _backend.resolve(backend)
-    ftz = (dt == np.float32) if flush_denormals is None else V.flag(
-        "flush_denormals", flush_denormals
+    ftz = (
+        (dt == np.float32)
+        if flush_denormals is None
+        else V.flag("flush_denormals", flush_denormals)
     )
 
     n_opt = len(opts)

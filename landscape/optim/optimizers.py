@@ -56,6 +56,15 @@ class Optimizer:
     weight_decay: float = 0.0
     schedule: Schedule = constant()
 
+    def __post_init__(self):
+        # constructors (adam(...), make(...)) validate ranges; this catches a
+        # hand-built Optimizer("bogus", ...) before a kernel sees it
+        V.choice("kind", self.kind, R.KIND_NAMES)
+        for attr in ("lr", "b1", "b2", "eps", "weight_decay"):
+            V.real(attr, getattr(self, attr))
+        if not isinstance(self.schedule, Schedule):
+            raise ValueError(f"schedule must be a Schedule, got {self.schedule!r}")
+
     @property
     def kind_id(self) -> int:
         """Integer kind the kernels dispatch on."""
@@ -261,4 +270,5 @@ def names():
 
 def make(name, **hyperparameters) -> Optimizer:
     """Build an optimizer by name, e.g. ``make("adam", lr=1e-2)``."""
+    V.choice("optimizer", name, _REGISTRY.names())
     return _REGISTRY.make(name, **hyperparameters)

@@ -191,7 +191,7 @@ def inverse_sqrt_step(k: float = 1.0) -> Schedule:
 def staircase(factor: float = 0.5, every: int = 10, steps_per_epoch: float = 1) -> Schedule:
     r"""Discrete staircase: :math:`\alpha = \text{factor}^{\lfloor (\text{epoch}-1)/\text{every} \rfloor} \alpha_0`."""
     f = V.positive("factor", factor)
-    n = V.integer("every", every, minimum=1)
+    n = V.integer("every", every, minimum=1, maximum=V.MAX_STEPS)
     return Schedule("staircase", STAIRCASE, (f, float(n)), _spe(steps_per_epoch))
 
 
@@ -200,7 +200,7 @@ def cosine(decay_steps: int, alpha: float = 0.0) -> Schedule:
 
     .. math:: \alpha_t = \alpha_0\left[(1-a)\tfrac12\bigl(1+\cos(\pi \min(t,T)/T)\bigr) + a\right]
     """
-    T = V.integer("decay_steps", decay_steps, minimum=1)
+    T = V.integer("decay_steps", decay_steps, minimum=1, maximum=V.MAX_STEPS)
     a = V.in_range("alpha", alpha, 0.0, 1.0, closed_high=True)
     return Schedule("cosine", COSINE, (float(T), a))
 
@@ -213,7 +213,17 @@ def piecewise(boundaries, factors, steps_per_epoch: float = 1, name: str = "piec
     E.g. ``piecewise([10, 20], [1, 0.1, 0.01])``: epochs 1-9 at
     :math:`\alpha_0`, 10-19 at :math:`0.1\alpha_0`, then :math:`0.01\alpha_0`.
     """
-    b = [float(V.integer(f"boundaries[{i}]", x, minimum=1)) for i, x in enumerate(boundaries)]
+    for arg, value in (("boundaries", boundaries), ("factors", factors)):
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            raise ValueError(f"{arg} must be a list of numbers, got {value!r}")
+    if len(boundaries) > MAX_PIECES:
+        raise ValueError(
+            f"boundaries must have at most {MAX_PIECES - 1} entries, got {len(boundaries)}"
+        )
+    b = [
+        float(V.integer(f"boundaries[{i}]", x, minimum=1, maximum=V.MAX_STEPS))
+        for i, x in enumerate(boundaries)
+    ]
     f = [V.positive(f"factors[{i}]", x) for i, x in enumerate(factors)]
     if len(f) != len(b) + 1:
         raise ValueError(
@@ -236,7 +246,7 @@ def linear_warmup(warmup_steps: int, then: Schedule | None = None) -> Schedule:
 
     .. math:: \alpha_t = \min\bigl(1, (t+1)/W\bigr)\, \alpha^{\text{then}}_t
     """
-    w = V.integer("warmup_steps", warmup_steps, minimum=1)
+    w = V.integer("warmup_steps", warmup_steps, minimum=1, maximum=V.MAX_STEPS)
     base = constant() if then is None else then
     if not isinstance(base, Schedule):
         raise ValueError(f"then must be a Schedule, got {then!r}")
@@ -267,4 +277,5 @@ def names():
 
 def make(name, **params) -> Schedule:
     """Build a schedule by name, e.g. ``make("exponential", base=0.95)``."""
+    V.choice("schedule", name, _REGISTRY.names())
     return _REGISTRY.make(name, **params)
