@@ -55,10 +55,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _validate as V
 from . import events as _events
 from . import starts as _starts
 from . import stats as _stats
 from . import surfaces as _surfaces
+from ._atomic import atomic_path
 from .engine import simulate
 from .engine.simulate import _optimizers as _name_optimizers
 from .optim.noise import Noise, gaussian
@@ -213,9 +215,25 @@ class Scenario:
 
 
 def _noise(noise):
+    """A Noise, or None, from a Noise, a sigma or None."""
     if noise is None or isinstance(noise, Noise):
         return noise
-    return gaussian(float(noise))
+    return gaussian(V.nonnegative("noise", noise))
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _distances(delta, radius) -> tuple[float, float]:
+    """Checked ``delta`` and ``radius`` (``0 < delta < radius``)."""
+    delta = V.positive("delta", delta)
+    radius = V.positive("radius", radius)
+    if not radius > delta:
+        raise ValueError(f"need delta < radius, got delta={delta!r}, radius={radius!r}")
+    return delta, radius
 
 
 def _around(n, dim, delta, seed, on_axis, axes=1):
@@ -246,16 +264,12 @@ def saddle_2d(
     :math:`|\lambda_{\min}| = 2b`; :meth:`Scenario.theory_starts` iterates
     GD's linear map exactly (float64) per start.
     """
-    params = {
-        "a": float(a),
-        "b": float(b),
-        "delta": float(delta),
-        "radius": float(radius),
-        "on_axis": bool(on_axis),
-    }
+    a, b = V.real("a", a), V.real("b", b)
+    delta, radius = _distances(delta, radius)
+    on_axis = _flag("on_axis", on_axis)
+    noise = _noise(noise)
+    params = {"a": a, "b": b, "delta": delta, "radius": radius, "on_axis": on_axis}
     surf = _surfaces.saddle(a, b)
-    if not delta > 0 or not radius > delta:
-        raise ValueError(f"need 0 < delta < radius, got delta={delta!r}, radius={radius!r}")
 
     def theory(opt):
         if opt.kind != "gd" or not _constant(opt):
@@ -272,7 +286,7 @@ def saddle_2d(
         surface=surf,
         events={EVENT: _events.leave_ball(np.zeros(2), radius)},
         params=params,
-        noise=_noise(noise),
+        noise=noise,
         _builder=saddle_2d,
         _starts=lambda n, seed: _on_y(n, delta) if on_axis else _around(n, 2, delta, seed, False),
         _theory=theory,
@@ -331,12 +345,16 @@ def strict_saddle(
     :meth:`Scenario.theory_starts` uses each start's escape component
     :math:`\lVert x_{0,<k}\rVert` in place of ``delta``.
     """
+    dim, k = V.integer("dim", dim), V.integer("k", k)
+    lam_pos, lam_neg = V.real("lam_pos", lam_pos), V.real("lam_neg", lam_neg)
+    quartic = V.real("quartic", quartic)
+    on_axis = _flag("on_axis", on_axis)
+    noise = _noise(noise)
     surf = _surfaces.strict_saddle(dim, k, lam_pos, lam_neg, quartic)
     radius_arg = radius  # None stays None: replace(lam_neg=...) recomputes the default
     if radius is None:
         radius = 0.5 * math.sqrt(lam_neg / quartic)
-    if not delta > 0 or not radius > delta:
-        raise ValueError(f"need 0 < delta < radius, got delta={delta!r}, radius={radius!r}")
+    delta, radius = _distances(delta, radius)
     params = {
         "dim": int(dim),
         "k": int(k),
@@ -367,7 +385,7 @@ def strict_saddle(
         surface=surf,
         events={EVENT: _events.leave_ball(np.zeros(dim), radius)},
         params=params,
-        noise=_noise(noise),
+        noise=noise,
         _builder=strict_saddle,
         _starts=lambda n, seed: _around(n, dim, delta, seed, on_axis, axes=k),
         _theory=theory,
@@ -393,24 +411,24 @@ def plateau(
     reached the end of the plateau (see the module docstring).  Theory:
     :func:`plateau_crossing_time`.
     """
-    surf = _surfaces.plateau(width, slope, depth, well, curvature, dim)
     params = {
-        "width": float(width),
-        "slope": float(slope),
-        "depth": float(depth),
-        "well": float(well),
-        "curvature": float(curvature),
-        "dim": int(dim),
-        "delta": float(delta),
+        "width": V.real("width", width),
+        "slope": V.real("slope", slope),
+        "depth": V.real("depth", depth),
+        "well": V.real("well", well),
+        "curvature": V.real("curvature", curvature),
+        "dim": V.integer("dim", dim),
+        "delta": V.positive("delta", delta),
     }
-    if not delta > 0:
-        raise ValueError(f"delta must be > 0, got {delta!r}")
+    noise = _noise(noise)
+    delta, dim = params["delta"], params["dim"]
+    surf = _surfaces.plateau(width, slope, depth, well, curvature, dim)
     return Scenario(
         name="plateau",
         surface=surf,
         events={EVENT: _events.loss_below(0.0)},
         params=params,
-        noise=_noise(noise),
+        noise=noise,
         _builder=plateau,
         _starts=lambda n, seed: _starts.ball(n, np.zeros(dim), delta, seed=seed),
         _theory=lambda opt: plateau_crossing_time(opt, width, slope),
@@ -428,16 +446,25 @@ class Table:
     columns: list
 
     def to_csv(self, path) -> Path:
-        """Write CSV (``inf``/``nan`` as such, None as empty): readable by ``pandas.read_csv``."""
+        """Write CSV (``inf``/``nan`` as such, None as empty): readable by ``pandas.read_csv``.
+
+        Numbers are written as numbers (negative ones too).  A text cell (a
+        name, a label, a column header) that starts with ``=``, ``+``, ``-``
+        or ``@`` gets a leading ``'`` so that a spreadsheet shows it as text
+        instead of evaluating it as a formula (CSV formula injection).
+
+        The file is written to a unique temporary beside ``path`` and moved
+        into place (:func:`landscape._atomic.atomic_path`): concurrent writes
+        all succeed, a reader never sees a partial file, a failure leaves
+        nothing behind; missing parent directories are created, and writing
+        onto a directory raises ``ValueError``.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(self.columns)
+            w.writerow([_csv_text(str(c)) for c in self.columns])
             for r in self.rows:
                 w.writerow([_csv_cell(r.get(c)) for c in self.columns])
-        tmp.replace(path)
         return path
 
     def column(self, name: str) -> list:
@@ -462,6 +489,15 @@ class Table:
         return "\n".join(out)
 
 
+#: First characters that make a spreadsheet read a cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _csv_text(text: str) -> str:
+    """``text``, with a leading ``'`` if a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_cell(v):
     if v is None:
         return ""
@@ -469,7 +505,9 @@ def _csv_cell(v):
         return str(bool(v))
     if isinstance(v, (float, np.floating)):
         return repr(float(v))
-    return str(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return _csv_text(str(v))
 
 
 def _fmt(v) -> str:
