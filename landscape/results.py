@@ -3,12 +3,48 @@
 from __future__ import annotations
 
 import json
+import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import _validate as V
+from ._atomic import atomic_path
+
 __all__ = ["Result", "load"]
+
+
+class _Surface:
+    """The ``surface`` field: a Result read by :func:`load` rebuilds it on first use.
+
+    Rebuilding can take long (a large random surface is drawn again from its
+    seed), so :func:`load` stores the marker :data:`_FROM_CONFIG` and the
+    first read of ``result.surface`` builds it from ``result.config``.
+    """
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return None
+        d = obj.__dict__
+        if d.get("_surface", _FROM_CONFIG) is _FROM_CONFIG:
+            d["_surface"] = _rebuild_surface(obj.config)
+        return d["_surface"]
+
+    def __set__(self, obj, value):
+        obj.__dict__["_surface"] = None if value is self else value
+
+    def __repr__(self) -> str:  # the default shown by help(Result)
+        return "None"
+
+
+class _FromConfigMarker:
+    def __reduce__(self):  # pickled Results keep the one marker
+        return "_FROM_CONFIG"
+
+
+_FROM_CONFIG = _FromConfigMarker()
 
 
 @dataclass
@@ -41,6 +77,9 @@ class Result:
         to :attr:`loss` for batch gradient descent.  None otherwise.
     config : dict
         The exact configuration (surface, optimizers, seed, dtype, versions).
+    surface : Surface or None
+        The surface the run was on; for a Result read by :func:`load`,
+        rebuilt from ``config`` on first use (None if it cannot be).
     """
 
     names: list
@@ -52,7 +91,7 @@ class Result:
     diverged: np.ndarray
     x0: np.ndarray
     config: dict = field(default_factory=dict)
-    surface: object = field(default=None, repr=False)
+    surface: object = field(default=_Surface(), repr=False)
     batch_loss: np.ndarray | None = field(default=None, repr=False)
     _loss: np.ndarray | None = field(default=None, repr=False)
 
@@ -162,7 +201,15 @@ class Result:
         return "\n".join(lines)
 
     def save(self, path) -> Path:
-        """Write an ``.npz`` file (arrays + JSON config); read it with :func:`load`."""
+        """Write an ``.npz`` file (arrays + JSON config); read it with :func:`load`.
+
+        ``.npz`` is appended to ``path`` unless it ends so.  The file is
+        written to a unique temporary beside it and moved into place
+        (:func:`landscape._atomic.atomic_path`): concurrent saves to one path
+        all succeed (the last wins), a concurrent :func:`load` sees the old or
+        the new file, never a partial one, and a failed save leaves nothing.
+        Saving onto a directory raises ``ValueError``.
+        """
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz")
@@ -180,9 +227,8 @@ class Result:
         for name, times in self.events.items():
             arrays[f"event__{name}"] = times
         meta = {"names": list(self.names), "events": list(self.events), "config": self.config}
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, __meta__=np.array(json.dumps(meta)), **arrays)
-        tmp.replace(path)
+        with atomic_path(path, ".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
         return path
 
 
@@ -194,24 +240,192 @@ def _cell(v) -> str:
     return str(v)
 
 
+#: The arrays every saved Result holds (``.npy`` members of the archive).
+_REQUIRED = ("positions", "loss", "frame_steps", "final", "final_loss", "diverged", "x0")
+
+
+class _FileError(ValueError):
+    """A problem with a file's content (made into one ValueError naming the file)."""
+
+
 def load(path) -> Result:
-    """Read a :class:`Result` written by :meth:`Result.save`."""
-    with np.load(Path(path), allow_pickle=False) as z:
-        meta = json.loads(str(z["__meta__"]))
-        events = {name: z[f"event__{name}"] for name in meta["events"]}
-        return Result(
-            names=meta["names"],
-            positions=z["positions"],
-            _loss=z["loss"],
-            frame_steps=z["frame_steps"],
-            final=z["final"],
-            final_loss=z["final_loss"],
-            events=events,
-            diverged=z["diverged"],
-            x0=z["x0"],
-            config=meta["config"],
-            surface=_rebuild_surface(meta["config"]),
-            batch_loss=z["batch_loss"] if "batch_loss" in z.files else None,
+    """Read a :class:`Result` written by :meth:`Result.save`.
+
+    The file is checked before any array is read: it must be an ``.npz``
+    archive holding every array a save writes plus its JSON metadata, no
+    array may hold Python objects (nothing is unpickled), no array header
+    may claim more data than its member holds, nor all of them together
+    more than the memory available, and every array's shape must agree
+    with the optimizer names and with the others.  The surface is not
+    rebuilt here: :attr:`Result.surface` rebuilds it from the stored
+    configuration on first use (which can take long for a large random
+    surface).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        Anything else wrong with the file (empty, truncated, corrupt, not an
+        ``.npz``, arrays missing or inconsistent), in one message naming it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no Result file at {str(path)!r}")
+    try:
+        return _load(path)
+    except _FileError as exc:
+        raise ValueError(f"cannot load {str(path)!r}: {exc}") from None
+
+
+def _load(path: Path) -> Result:
+    if path.is_dir():
+        raise _FileError("it is a directory, not a file written by Result.save")
+    with open(path, "rb") as fh:
+        head = fh.read(6)
+    if not head:
+        raise _FileError("the file is empty")
+    if head == b"\x93NUMPY":
+        raise _FileError("it is a single .npy array, not an .npz archive written by Result.save")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _FileError(f"not an .npz archive (truncated or corrupt?): {exc}") from None
+    with zf:
+        headers = _member_headers(zf)
+        missing = [k for k in ("__meta__", *_REQUIRED) if k not in headers]
+        if missing:
+            raise _FileError(f"incomplete: missing array(s) {missing}")
+        meta = _meta(_read(zf, "__meta__", headers))
+        for name in meta["events"]:
+            if f"event__{name}" not in headers:
+                raise _FileError(f"incomplete: missing the times of event {name!r}")
+        keys = [*_REQUIRED, *(f"event__{e}" for e in meta["events"])]
+        if "batch_loss" in headers:
+            keys.append("batch_loss")
+        arrays = {k: _read(zf, k, headers) for k in keys}
+    _check_shapes(meta, arrays)
+    result = Result(
+        names=meta["names"],
+        positions=arrays["positions"],
+        _loss=arrays["loss"],
+        frame_steps=arrays["frame_steps"],
+        final=arrays["final"],
+        final_loss=arrays["final_loss"],
+        events={e: arrays[f"event__{e}"] for e in meta["events"]},
+        diverged=arrays["diverged"],
+        x0=arrays["x0"],
+        config=meta["config"],
+        batch_loss=arrays.get("batch_loss"),
+        surface=_FROM_CONFIG,
+    )
+    return result
+
+
+def _member_headers(zf: zipfile.ZipFile) -> dict:
+    """``{array name: (shape, dtype, member)}`` from the ``.npy`` headers, checked."""
+    out = {}
+    total = 0
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        name = info.filename[:-4]
+        try:
+            with zf.open(info) as fp:
+                version = np.lib.format.read_magic(fp)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+                else:
+                    raise _FileError(f"array {name!r} has unsupported .npy version {version}")
+                header_len = fp.tell()
+        except _FileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any corruption of the header
+            raise _FileError(f"array {name!r} is corrupt: {type(exc).__name__}: {exc}") from None
+        if dtype.hasobject:
+            raise _FileError(f"array {name!r} holds Python objects (pickled data); refused")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > info.file_size - header_len:
+            raise _FileError(
+                f"array {name!r} claims shape {shape} of {dtype} ({V.gib(nbytes)}) but its "
+                f"member holds {V.gib(max(info.file_size - header_len, 0))} (truncated or corrupt)"
+            )
+        total += nbytes
+        out[name] = (shape, dtype, info)
+    limit = V.available_memory()
+    if total > limit:
+        raise _FileError(
+            f"its arrays would need {V.gib(total)}, more than the {V.gib(limit)} of memory "
+            f"available (set {V.MEMORY_ENV} to override)"
+        )
+    return out
+
+
+def _read(zf: zipfile.ZipFile, name: str, headers: dict) -> np.ndarray:
+    try:
+        with zf.open(headers[name][2]) as fp:
+            return np.lib.format.read_array(fp, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - CRC errors, short reads, zlib errors, ...
+        raise _FileError(f"array {name!r} is corrupt: {type(exc).__name__}: {exc}") from None
+
+
+def _meta(arr: np.ndarray) -> dict:
+    if arr.shape != () or arr.dtype.kind != "U":
+        raise _FileError(f"__meta__ must be a JSON string, got a {arr.dtype} array {arr.shape}")
+    try:
+        meta = json.loads(str(arr))
+    except ValueError as exc:
+        raise _FileError(f"__meta__ is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise _FileError(f"__meta__ must be a JSON object, got {type(meta).__name__}")
+    for key, kind in (("names", list), ("events", list), ("config", dict)):
+        if not isinstance(meta.get(key), kind):
+            raise _FileError(f"__meta__[{key!r}] must be a {kind.__name__}, got {meta.get(key)!r}")
+    for key in ("names", "events"):
+        if not all(isinstance(v, str) for v in meta[key]):
+            raise _FileError(f"__meta__[{key!r}] must hold strings, got {meta[key]!r}")
+    if not meta["names"]:
+        raise _FileError("__meta__['names'] is empty: a Result has at least one optimizer")
+    return meta
+
+
+def _check_shapes(meta: dict, a: dict) -> None:
+    """Every array's shape agrees with the names and with the other arrays."""
+    k = len(meta["names"])
+    for name, arr in a.items():
+        if arr.dtype.kind not in "biuf":
+            raise _FileError(f"array {name!r} must be numeric, got {arr.dtype}")
+    expect_ndim = {"positions": 4, "loss": 3, "frame_steps": 1, "final": 3, "final_loss": 2,
+                   "diverged": 2, "x0": 2, "batch_loss": 3}  # fmt: skip
+    for name, arr in a.items():
+        ndim = expect_ndim.get(name, 2)  # event__*: (n_optimizers, n)
+        if arr.ndim != ndim:
+            raise _FileError(f"array {name!r} must be {ndim}-D, got shape {arr.shape}")
+        if name not in ("frame_steps", "x0") and arr.shape[0] != k:
+            raise _FileError(
+                f"{k} optimizer name(s) {meta['names']} but array {name!r} has "
+                f"{arr.shape[0]} on its first axis (shape {arr.shape})"
+            )
+    n, d = a["x0"].shape
+    pos = a["positions"]
+    want = {
+        "final": (k, n, d),
+        "final_loss": (k, n),
+        "diverged": (k, n),
+        "loss": pos.shape[:3],
+        **{nm: (k, n) for nm in a if nm.startswith("event__")},
+    }
+    if "batch_loss" in a:
+        want["batch_loss"] = pos.shape[:3]
+    for name, shape in want.items():
+        if a[name].shape != shape:
+            raise _FileError(f"array {name!r} must have shape {shape}, got {a[name].shape}")
+    if pos.shape[2] != a["frame_steps"].shape[0] or pos.shape[1] > n or pos.shape[3] != d:
+        raise _FileError(
+            f"positions {pos.shape} disagree with frame_steps {a['frame_steps'].shape} "
+            f"and x0 {a['x0'].shape} (want (n_optimizers, <= n, n_frames, d))"
         )
 
 
@@ -222,5 +436,5 @@ def _rebuild_surface(config: dict):
     spec = config.get("surface") or {}
     try:
         return surfaces.make(spec["name"], **spec.get("params", {}))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None

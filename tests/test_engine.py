@@ -909,7 +909,7 @@ def test_result_save_load_round_trip(tmp_path):
         np.testing.assert_array_equal(back.events[name], res.events[name])
     assert back.config == res.config
     assert back.steps == 20 and back.n == 6 and back.n_optimizers == 3
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]  # no temporary left
 
 
 def test_result_names_and_labels():
