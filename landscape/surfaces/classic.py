@@ -100,12 +100,15 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Surface:
     :func:`scipy.optimize.rosen`.
     """
     dim = V.integer("dim", dim, minimum=2)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     a = V.real("a", a)
     b = V.positive("b", b)
     # Global minimum: x_1 = a, x_{i+1} = x_i^2 (exact for the chain a, a^2, a^4 ...
     # only when a in {0, 1}; for other a the chain is the 2-D minimum).
     if dim == 2 or a in (0.0, 1.0):
-        minimum = [a ** (2**i) for i in range(dim)]
+        # a, a^2, a^4, ... written out: a ** (2**i) overflows the float
+        # conversion of 2**i for i >= 1024 (and 0^k = 0, 1^k = 1 anyway)
+        minimum = [a, a * a] if dim == 2 else [a] * dim
         minima = points([minimum], dim)
     else:
         minima = points([], dim)
@@ -171,6 +174,7 @@ def rastrigin(dim: int = 2, A: float = 10.0) -> Surface:
         Ripple amplitude, ``> 0``.
     """
     dim = V.integer("dim", dim, minimum=1)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     A = V.positive("A", A)
     return Surface(
         name="rastrigin",
@@ -295,6 +299,7 @@ def ackley(dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = 2.0 * math.
         Depth of the funnel, its decay rate and the ripple frequency; ``> 0``.
     """
     dim = V.integer("dim", dim, minimum=1)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     a = V.positive("a", a)
     b = V.positive("b", b)
     c = V.positive("c", c)
@@ -380,15 +385,14 @@ def styblinski_tang(dim: int = 2) -> Surface:
     global first); above that only the global minimum and the maximum.
     """
     dim = V.integer("dim", dim, minimum=1)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     r_min, r_max, r_loc = _styblinski_roots()
     P = np.zeros(0)
     if dim <= _ST_MAX_LISTED_DIM:
         combos = np.array(list(itertools.product((r_min, r_max, r_loc), repeat=dim)))
         n_max = np.sum(combos == r_max, axis=1)
         minima = _critical.sort_by_value(_styblinski_vg, P, combos[n_max == 0])
-        saddles = _critical.sort_by_value(
-            _styblinski_vg, P, combos[(n_max > 0) & (n_max < dim)]
-        )
+        saddles = _critical.sort_by_value(_styblinski_vg, P, combos[(n_max > 0) & (n_max < dim)])
     else:
         minima = points([np.full(dim, r_min)], dim)
         saddles = points([], dim)

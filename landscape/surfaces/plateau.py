@@ -99,6 +99,7 @@ def plateau(
     well = V.positive("well", well)
     curvature = V.positive("curvature", curvature)
     dim = V.integer("dim", dim, minimum=1)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     excess = depth - slope * well / 2.0
     if not excess > 0.0:
         raise ValueError(

@@ -320,6 +320,13 @@ def gaussian_field(
     """
     dim = V.integer("dim", dim, minimum=1)
     features = V.integer("features", features, minimum=1)
+    # omega, its scaled copy and the packed parameters: three (features, dim) arrays
+    V.fits_memory(
+        "dim, features",
+        3 * 8 * features * dim,
+        f"the random features of gaussian_field(dim={dim}, features={features})",
+        hint="lower dim or features",
+    )
     length_scale = V.positive("length_scale", length_scale)
     amplitude = V.positive("amplitude", amplitude)
     seed = V.integer("seed", seed, minimum=0)
@@ -582,6 +589,17 @@ def pspin_energies(p: int) -> PSpinEnergies:
 # --------------------------------------------------------------------------
 # random_quadratic and random_strict_saddle
 # --------------------------------------------------------------------------
+def _dense_fits(dim):
+    """Refuse a dimension whose dense (dim, dim) matrices would not fit in memory."""
+    # the Gaussian draw, Q and R of its QR, the rotation and the Hessian
+    V.fits_memory(
+        "dim",
+        5 * 8 * dim * dim,
+        f"the dense {dim} x {dim} matrices (random rotation and Hessian)",
+        hint="lower dim",
+    )
+
+
 def _haar_orthogonal(rng, d):
     """A Haar-random orthogonal ``(d, d)`` matrix: QR of a Gaussian, columns sign-fixed."""
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
@@ -695,6 +713,7 @@ def random_quadratic(
     is ``[min eigenvalue, max eigenvalue]``.
     """
     dim = V.integer("dim", dim, minimum=1)
+    _dense_fits(dim)
     index = V.integer("index", index, minimum=0)
     if index > dim:
         raise ValueError(f"index must be <= dim = {dim}, got {index!r}")
@@ -849,6 +868,7 @@ def random_strict_saddle(
     minimum; ``params`` is ``[index, lam_pos, lam_neg, quartic]``.
     """
     dim = V.integer("dim", dim, minimum=1)
+    _dense_fits(dim)
     index = V.integer("index", index, minimum=1)
     if index > dim:
         raise ValueError(f"index must be <= dim = {dim}, got {index!r}")

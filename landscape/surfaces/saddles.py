@@ -203,6 +203,7 @@ def strict_saddle(
     points (some escape coordinates at 0) are not listed.
     """
     dim = V.integer("dim", dim, minimum=1)
+    V.fits_memory("dim", 16 * 8 * dim, f"the {dim}-D surface's bounds and critical points")
     k = V.integer("k", k, minimum=1)
     if k > dim:
         raise ValueError(f"k must be <= dim = {dim}, got {k!r}")
