@@ -35,8 +35,8 @@ __all__ = [
 
 
 def _mb(m, b):
-    m = V.integer("m", m, minimum=1)
-    b = V.integer("batch_size", b, minimum=1)
+    m = V.integer("m", m, minimum=1, maximum=V.MAX_STEPS)
+    b = V.integer("batch_size", b, minimum=1, maximum=V.MAX_STEPS)
     if b > m:
         raise ValueError(f"batch_size must be between 1 and m = {m}, got {b}")
     return m, b
@@ -51,6 +51,7 @@ def steps_per_epoch(m: int, batch_size: int) -> int:
 def partition(m: int, batch_size: int) -> list[int]:
     """Sizes of an epoch's mini-batches: ``b`` each, the last ``m - b * floor(m/b)`` if nonzero."""
     m, b = _mb(m, batch_size)
+    V.fits_memory("m", 8 * (m // b + 1), f"a list of the {m // b + 1} batch sizes", hint="lower m")
     sizes = [b] * (m // b)
     if m % b:
         sizes.append(m % b)
@@ -59,7 +60,9 @@ def partition(m: int, batch_size: int) -> list[int]:
 
 def permutation(m: int, *, seed: int = 0, trajectory: int = 0, epoch: int = 0) -> np.ndarray:
     """The order of the ``m`` examples in one epoch of one trajectory (an int64 array)."""
-    m = V.integer("m", m, minimum=1)
+    # the keyed shuffle works on uint64 indices; the array is 8 bytes per example
+    m = V.integer("m", m, minimum=1, maximum=V.MAX_STEPS)
+    V.fits_memory("m", 8 * m, f"the permutation of {m} examples (int64)", hint="lower m")
     key = _key(seed, trajectory, epoch)
     out = np.empty(m, dtype=np.int64)
     _rng.permutation(key, m, out)
@@ -75,6 +78,7 @@ def batches(
     the engine runs batch gradient descent.
     """
     m, b = _mb(m, batch_size)
+    V.fits_memory("m", 8 * m + 100 * (m // b + 1), f"the batches of {m} examples", hint="lower m")
     if b == m:
         return [np.arange(m, dtype=np.int64)]
     order = permutation(m, seed=seed, trajectory=trajectory, epoch=epoch)
@@ -122,7 +126,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
     if ts.size == 0 or np.any(ts < 0):
         raise ValueError(f"steps must be non-negative integers, got {steps!r}")
     stage = cpu_functions(fs.acc)[2]
-    key = _rng.seed_key_of(V.integer("seed", seed, minimum=0))
+    key = _rng.seed_key_of(V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED))
     d = surface.dim
     cost = np.empty((trajs.size, ts.size))
     grad = np.empty((trajs.size, ts.size, d))
@@ -141,7 +145,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
 
 
 def _key(seed, trajectory, epoch):
-    seed = V.integer("seed", seed, minimum=0)
-    trajectory = V.integer("trajectory", trajectory, minimum=0)
-    epoch = V.integer("epoch", epoch, minimum=0)
+    seed = V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED)
+    trajectory = V.integer("trajectory", trajectory, minimum=0, maximum=V.MAX_STEPS)
+    epoch = V.integer("epoch", epoch, minimum=0, maximum=V.MAX_STEPS)
     return np.uint64(_rng.shuffle_key(_rng.seed_key_of(seed), trajectory, epoch))
