@@ -73,7 +73,7 @@ def integer(name: str, value, *, minimum: int | None = None, maximum: int | None
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     if maximum is not None and v > maximum:
-        raise ValueError(f"{name} must be <= {_int_text(maximum)}, got {_int_text(v)}")
+        raise ValueError(f"{name} must be <= {int_text(maximum)}, got {int_text(v)}")
     return v
 
 
@@ -84,14 +84,15 @@ def flag(name: str, value) -> bool:
     raise ValueError(f"{name} must be True or False, got {_short(value)}")
 
 
-def _int_text(v: int) -> str:
-    """``v``, as ``2**k`` (or ``2**k - 1``) when it is one, else its digits (shortened)."""
+def int_text(v: int) -> str:
+    """``v``, as ``2**k`` (or ``2**k - 1``) when it is one, else its digits (or its size)."""
     for off, suffix in ((0, ""), (1, " - 1")):
         w = v + off
         if w > 1024 and w & (w - 1) == 0:
             return f"2**{w.bit_length() - 1}{suffix}"
-    text = str(v)
-    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+    if abs(v).bit_length() > 128:
+        return f"{'-' if v < 0 else ''}about 2**{abs(v).bit_length() - 1}"
+    return str(v)
 
 
 def _short(value) -> str:
@@ -178,6 +179,8 @@ def available_memory() -> int:
 
 def gib(nbytes: float) -> str:
     """``nbytes`` as a short human size."""
+    if nbytes > 2**40 * 10**6:  # beyond float range for some callers' exact ints
+        return "more than a million TiB"
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if nbytes >= size:
             return f"{nbytes / size:.3g} {unit}"
@@ -193,8 +196,10 @@ def fits_memory(name: str, nbytes: float, what: str, *, hint: str = "") -> None:
     limit = available_memory()
     if nbytes > limit:
         tail = f"; {hint}" if hint else ""
+        size = gib(nbytes)
+        size = size if size.startswith("more") else f"about {size}"
         raise ValueError(
-            f"{name}: {what} would need about {gib(nbytes)}, more than the {gib(limit)} of "
+            f"{name}: {what} would need {size}, more than the {gib(limit)} of "
             f"memory available (set {MEMORY_ENV} to override){tail}"
         )
 
