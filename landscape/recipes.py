@@ -168,7 +168,8 @@ def keypath(path) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    # user text (labels, keys) is echoed: escape control characters (ANSI escapes too)
+    return V.safe_text(" ".join(str(text).split()))
 
 
 class _Ctx:
@@ -192,9 +193,11 @@ class _Ctx:
             if (msg.startswith(p + " ") or msg.startswith(p + "[")) and len(p) > len(best):
                 best = p
         if best:
-            return RecipeError(f"{self.file}: {keypath((*path, best))}{msg[len(best) :]}")
+            return RecipeError(
+                _one_line(f"{self.file}: {keypath((*path, best))}{msg[len(best) :]}")
+            )
         where = keypath(path)
-        return RecipeError(f"{self.file}: {where + ': ' if where else ''}{msg}")
+        return RecipeError(_one_line(f"{self.file}: {where + ': ' if where else ''}{msg}"))
 
     def check(self, fn, path, value, *args, **kw):
         """Run a :mod:`landscape._validate` check, naming ``path`` in its message."""
@@ -493,14 +496,34 @@ def _starts(ctx, raw, dim):
         arr = np.asarray(x0, dtype=np.float64)
     else:
         t = _broadcast(ctx, path, t, t.get("kind"), _BROADCAST_STARTS, dim)
+        _count_before_building(ctx, path, t, dim)
         _, arr = _build(
             ctx, path, t, "kind", _STARTS, "argument of starts.", hint=", or give x0 = [[...]]"
         )
         if arr.shape[1] != dim:
             raise ctx.error(path, f"gives {arr.shape[1]}-D points but the surface is {dim}-D")
-    if arr.shape[0] > 1_000_000:
-        raise ctx.error(path, f"gives {arr.shape[0]} starts; at most 1000000 for an animation")
+    if arr.shape[0] > MAX_STARTS:
+        raise ctx.error(path, f"gives {arr.shape[0]} starts; at most {MAX_STARTS} for an animation")
     return arr
+
+
+def _count_before_building(ctx, path, t, dim):
+    """Refuse more than :data:`MAX_STARTS` starts from the arguments, before drawing them."""
+    if t.get("kind") == "grid":
+        num = t.get("num")
+        if isinstance(num, int) and not isinstance(num, bool) and num >= 1:
+            if num**dim > MAX_STARTS:
+                raise ctx.error(
+                    (*path, "num"),
+                    f"= {num} gives {num}**{dim} = {V.int_text(num**dim)} starts; at most "
+                    f"{MAX_STARTS} for an animation",
+                )
+    else:
+        n = t.get("n")
+        if isinstance(n, int) and not isinstance(n, bool) and n > MAX_STARTS:
+            raise ctx.error(
+                (*path, "n"), f"must be <= {MAX_STARTS} for an animation, got {V.int_text(n)}"
+            )
 
 
 def _events_of(ctx, path, raw, dim):
@@ -519,6 +542,11 @@ def _events_of(ctx, path, raw, dim):
         out[name] = ev
     return out
 
+
+#: The most starts a recipe may simulate (checked before they are drawn).
+MAX_STARTS = 1_000_000
+#: The most contour levels a renderer draws.
+MAX_LEVELS = 1000
 
 _SIM_KEYS = [
     "steps",
@@ -541,12 +569,16 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     k = lambda key: (*path, key)  # noqa: E731
     opts = {"steps": ctx.check(V.integer, k("steps"), t["steps"], minimum=1)}
     opts["record_every"] = ctx.check(
-        V.integer, k("record_every"), t.get("record_every", default_every), minimum=0
+        V.integer,
+        k("record_every"),
+        t.get("record_every", default_every),
+        minimum=0,
+        maximum=V.MAX_STEPS,
     )
     if "record" in t:
         opts["record"] = ctx.check(V.integer, k("record"), t["record"], minimum=1)
     opts["dtype"] = _choice(ctx, k("dtype"), t.get("dtype", "float64"), _DTYPES)
-    opts["seed"] = ctx.check(V.integer, k("seed"), t.get("seed", 0), minimum=0)
+    opts["seed"] = ctx.check(V.integer, k("seed"), t.get("seed", 0), minimum=0, maximum=V.MAX_SEED)
     if "diverge_at" in t:
         opts["diverge_at"] = ctx.check(V.positive, k("diverge_at"), t["diverge_at"])
     opts["noise"] = _noise_of(ctx, k("noise"), t["noise"]) if "noise" in t else None
@@ -555,7 +587,30 @@ def _simulate(ctx, raw, dim, n_starts, default_every):
     opts["events"] = _events_of(ctx, k("events"), t["events"], dim) if "events" in t else {}
     if opts["steps"] > 10_000_000:
         raise ctx.error(k("steps"), f"must be <= 10000000 for a recipe, got {opts['steps']}")
+    try:  # radii and levels the run's dtype can compare
+        _events.pack(opts["events"], dim, np.dtype(opts["dtype"]))
+    except ValueError as exc:
+        raise ctx.error(
+            k("events"), f"cannot be used with dtype = {opts['dtype']!r}: {exc}"
+        ) from None
     return opts
+
+
+def _check_sim_memory(ctx, sim, n_opt, n_starts, dim):
+    """The recipe's frames and final states, against available memory, naming the key."""
+    every = sim["record_every"]
+    rec = min(n_starts, sim.get("record", n_starts)) if every else 0
+    frames = sim["steps"] // every + 1 if every else 0
+    item = np.dtype(sim["dtype"]).itemsize
+    nbytes = n_opt * (frames * rec + n_starts) * (dim + 1) * item
+    key = ("simulate", "record_every") if frames * rec > n_starts else ("starts",)
+    ctx.check(
+        V.fits_memory,
+        key,
+        nbytes,
+        f"{frames} frames of {rec} starts x {n_opt} optimizers in {dim}-D",
+        hint="raise simulate.record_every or lower simulate.record",
+    )
 
 
 def _claims_of(ctx, raw, kind, labels, sim, scheds, surf) -> tuple:
@@ -677,7 +732,7 @@ def _v_x_axis(ctx, path, v, rec):
 
 
 def _v_levels(ctx, path, v, rec):
-    return ctx.check(V.integer, path, v, minimum=2)
+    return ctx.check(V.integer, path, v, minimum=2, maximum=MAX_LEVELS)
 
 
 def _v_bounds(ctx, path, v, rec):
@@ -921,15 +976,20 @@ class Recipe:
         parts = []
         for nz, labels in groups.values():
             sizes = {lb: self.batch_sizes[lb] for lb in labels} if self.batch_sizes else None
-            res = simulate(
-                self.surface,
-                {lb: self.optimizers[lb] for lb in labels},
-                self.x0,
-                noise=nz,
-                batch_size=sizes,
-                backend=backend,
-                **opts,
-            )
+            try:
+                res = simulate(
+                    self.surface,
+                    {lb: self.optimizers[lb] for lb in labels},
+                    self.x0,
+                    noise=nz,
+                    batch_size=sizes,
+                    backend=backend,
+                    **opts,
+                )
+            except RecipeError:
+                raise
+            except ValueError as exc:  # e.g. the memory estimate: name the file and the table
+                raise RecipeError(_one_line(f"{_display(self.path)}: simulate: {exc}")) from None
             parts.append((nz, res))
         if len(parts) == 1:
             return parts[0][1]
@@ -1254,6 +1314,7 @@ def load(path) -> Recipe:
         opts, noises, own_batches = _optimizers(ctx, data["optimizers"])
         x0 = _starts(ctx, data["starts"], surf.dim)
         sim = _simulate(ctx, data["simulate"], surf.dim, len(x0), 0 if kind == "survival" else 1)
+        _check_sim_memory(ctx, sim, len(opts), len(x0), surf.dim)
         batches = _batch_sizes(ctx, surf, data, opts, own_batches, sim.pop("batch_size", None))
         if kind != "survival" and sim["record_every"] == 0:
             raise ctx.error(
