@@ -195,7 +195,9 @@ def _add_run_arguments(s) -> None:
 def _cmd_compare(args) -> int:
     from . import compare
 
-    results = compare.run(args.scenario, n=args.n, seed=args.seed, dtype=args.dtype)
+    n = _number(args.n, "--n", int, minimum=1)
+    seed = _number(args.seed, "--seed", int, minimum=0)
+    results = compare.run(args.scenario, n=n, seed=seed, dtype=args.dtype)
     return _claims_status(sum(not v.holds for _, vs in results.values() for v in vs))
 
 
@@ -230,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("compare", help="simulate optimizer comparisons and print tables")
     s.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
-    s.add_argument("--n", type=int, default=4096, help="starts per optimizer (default 4096)")
-    s.add_argument("--seed", type=int, default=0)
+    # parsed in _cmd_compare: a bad value is one line, not argparse's usage block
+    s.add_argument("--n", default="4096", help="starts per optimizer (default 4096)")
+    s.add_argument("--seed", default="0")
     s.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     s.set_defaults(func=_cmd_compare)
 

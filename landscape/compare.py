@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _validate as V
 from . import events, optim, starts, surfaces
 from .claims import Claim, Evidence, check_all
 from .engine import simulate
@@ -149,8 +150,12 @@ def run(names=None, n: int = 4096, seed: int = 0, dtype: str = "float64", out=pr
     """
     chosen = list(SCENARIOS) if not names else list(names)
     for name in chosen:
-        if name not in SCENARIOS:
-            raise ValueError(f"scenario must be one of {sorted(SCENARIOS)}, got {name!r}")
+        V.choice("scenario", name, SCENARIOS)
+    n = V.integer("n", n, minimum=1)
+    seed = V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED)
+    # before any scenario runs: starts, final states, losses and event steps of
+    # every optimizer, plus the claims' working copies (about 50 float64 per start)
+    V.fits_memory("n", 50 * 8 * n, f"{n} starts per optimizer", hint="lower n")
     results = {}
     for name in chosen:
         sc = SCENARIOS[name]
