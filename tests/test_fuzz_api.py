@@ -255,6 +255,11 @@ SIZES = [
     ("partition-1e15", lambda: minibatch.partition(10**15, 1), r"^m: a list of"),
     ("batches-2^40", lambda: minibatch.batches(2**40, 2**40), r"^m: the batches"),
     ("compare-n-1e9", lambda: compare.run(n=10**9), r"^n: 1000000000 starts per optimizer"),
+    (
+        "tanh_network-hidden-1e6",
+        lambda: surfaces.tanh_network(hidden=10**6),
+        r"^hidden: the critical",
+    ),
 ]
 
 

@@ -598,6 +598,13 @@ def tanh_network(
     X, y = _data(X, y)
     p = X.shape[1]
     d = hidden * (p + 1)
+    # the critical-point search below holds (d, d) Hessians and 64 starts
+    V.fits_memory(
+        "hidden",
+        4 * 8 * d * d + 64 * 8 * d,
+        f"the critical-point search of tanh_network in {d}-D (its Hessians)",
+        hint="lower hidden",
+    )
     P = _pack(X, y, hidden, 0.0)
     vg, _, _ = cpu_functions(_tanh_acc)
     # starts: the teacher-like point and its mirror (one unit active), plus a seeded cloud
