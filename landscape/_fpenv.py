@@ -5,7 +5,8 @@ which x86 processors handle in microcode, 5-10x slower.  JAX sets FTZ/DAZ;
 Numba does not.  ``set_ftz()`` sets both bits in the calling thread's MXCSR
 and returns the previous register value, ``restore_fpenv(old)`` puts it
 back, so kernels can scope the change to their own work inside each worker
-thread.  On other architectures both are no-ops.
+thread.  On other architectures both are no-ops.  ``poll(flag)`` reads a
+stop flag that another thread may set while a kernel runs.
 """
 
 from __future__ import annotations
@@ -60,5 +61,21 @@ def restore_fpenv(typingctx, old):
             builder.store(builder.trunc(args[0], i32), slot)
             _mxcsr_call(builder, "llvm.x86.sse.ldmxcsr", slot)
         return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def poll(typingctx, flag):
+    """``flag[0]`` of an int64 array, read atomically: another thread may set it mid-kernel.
+
+    An atomic load is never hoisted out of a loop or cached in a register,
+    so a kernel that polls a stop flag between steps sees it set promptly.
+    """
+    sig = types.int64(flag)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        return builder.load_atomic(ary.data, "monotonic", 8)
 
     return sig, codegen

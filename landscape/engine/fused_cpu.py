@@ -5,8 +5,10 @@ structure of arrays (``X[k, j]``: coordinate ``k`` of lane ``j``); every
 innermost loop runs over lanes, so LLVM vectorises the maths across
 trajectories.  A block never mixes optimizers, so its kind and
 hyperparameters are scalars and the lane loops carry no branch.  The kernel
-is serial over a range of blocks and releases the GIL; :func:`run` spreads
-ranges of blocks over a thread pool (``numba.get_num_threads()`` threads).
+is serial over a range of blocks and a range of steps, and releases the
+GIL; :func:`run` spreads ranges of blocks over a thread pool
+(``numba.get_num_threads()`` threads), each in chunks of steps whose state
+is carried between calls, and stops them all on Ctrl-C.
 That compiles ~4x faster than a ``prange`` kernel (the parfor passes cost
 ~8 s per surface) and schedules dynamically.  Nothing in a block depends on
 which thread runs it (noise is counter-based), so results do not depend on
@@ -21,12 +23,17 @@ noise are all run-time data.
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+
 import numba
 import numpy as np
 from numba import njit
 
 from .. import _config
-from .._fpenv import restore_fpenv, set_ftz
+from .._fpenv import poll, restore_fpenv, set_ftz
 from .._rng import normal, stream_key
 from .._typed import cst
 from ..events import ENTER_BALL, LEAVE_BALL
@@ -35,7 +42,8 @@ from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
 
 _KERNELS: dict = {}
 _STAGES: dict = {}
-_POOL: list = [None, 0]  # executor, its size
+_POOLS: dict = {}  # threads -> ThreadPoolExecutor
+_POOL_LOCK = threading.Lock()
 
 
 def plain_stage(vg):
@@ -75,9 +83,9 @@ def _make_kernel(stage, B):
 
     @njit(**opts)
     def kernel(
-        blk_lo, blk_hi, X0, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
-        seed_key, ev_kind, ev_center, ev_val, bound, ftz,
-        pos, bloss, final, final_loss, ev_t, div_t,
+        blk_lo, blk_hi, t_lo, t_hi, X0, kinds, hp, skinds, srows, batch, P, steps, rec_every,
+        rec_n, sigma, seed_key, ev_kind, ev_center, ev_val, bound, ftz,
+        pos, bloss, final, final_loss, ev_t, div_t, SX, SM, SV, SL, SET, SDT, SB, halt,
     ):  # fmt: skip
         n, d = X0.shape
         n_ev = ev_kind.shape[0]
@@ -98,8 +106,8 @@ def _make_kernel(stage, B):
             scheduled = skind != CONSTANT or srows[o, R_WARMUP] > 0.0
             b1_ = hp[o, R.HP_B1]
             b2_ = hp[o, R.HP_B2]
-            b1t = 1.0
-            b2t = 1.0
+            b1t = SB[blk, 0]
+            b2t = SB[blk, 1]
             rule = R.rule_of(kind)
             bsize = batch[o]
             rec_bl = bloss.shape[1] > 0
@@ -124,13 +132,33 @@ def _make_kernel(stage, B):
             bnd[0] = bound
             xmax = bnd[0]
             zero = cst(X0, 0.0)
-            for k in range(d):
+            if t_lo == 0:
+                b1t = 1.0
+                b2t = 1.0
+                for k in range(d):
+                    for j in range(W):
+                        X[k, j] = X0[j0 + min(j, nl - 1), k]
+            else:
+                # resume where the previous chunk of steps left this block
+                for k in range(d):
+                    for j in range(W):
+                        X[k, j] = SX[blk, k, j]
+                        M[k, j] = SM[blk, k, j]
+                        Vv[k, j] = SV[blk, k, j]
                 for j in range(W):
-                    X[k, j] = X0[j0 + min(j, nl - 1), k]
+                    live[j] = SL[blk, j]
+                    DT[j] = SDT[blk, j]
+                    for e in range(n_ev):
+                        ET[e, j] = SET[blk, e, j]
             n_rec_here = max(0, min(nl, rec_n - j0))
             OK = np.empty(W, np.bool_)
             R2 = np.empty(W, dt)
-            for t in range(steps + 1):
+            halted = False
+            for t in range(t_lo, t_hi):
+                if poll(halt) != 0:
+                    # stop asked (Ctrl-C): leave at once, the run's outputs are dropped
+                    halted = True
+                    break
                 stage(X, G, F, P, t, j0, bsize, seed_key, idx, keys)
                 # divergence: non-finite loss/gradient or a coordinate beyond the bound
                 for j in range(W):
@@ -233,13 +261,31 @@ def _make_kernel(stage, B):
                             X[k, j] = xn if live[j] else X[k, j]
                             M[k, j] = mn
                             Vv[k, j] = vn
-            for j in range(nl):
-                final_loss[o, j0 + j] = F[j]
-                div_t[o, j0 + j] = DT[j]
+            if halted:
+                if ftz:
+                    restore_fpenv(old_env)
+                return
+            if t_hi > steps:
+                for j in range(nl):
+                    final_loss[o, j0 + j] = F[j]
+                    div_t[o, j0 + j] = DT[j]
+                    for k in range(d):
+                        final[o, j0 + j, k] = X[k, j]
+                    for e in range(n_ev):
+                        ev_t[o, j0 + j, e] = ET[e, j]
+            else:
                 for k in range(d):
-                    final[o, j0 + j, k] = X[k, j]
-                for e in range(n_ev):
-                    ev_t[o, j0 + j, e] = ET[e, j]
+                    for j in range(W):
+                        SX[blk, k, j] = X[k, j]
+                        SM[blk, k, j] = M[k, j]
+                        SV[blk, k, j] = Vv[k, j]
+                for j in range(W):
+                    SL[blk, j] = live[j]
+                    SDT[blk, j] = DT[j]
+                    for e in range(n_ev):
+                        SET[blk, e, j] = ET[e, j]
+                SB[blk, 0] = b1t
+                SB[blk, 1] = b2t
             if ftz:
                 restore_fpenv(old_env)
 
@@ -255,30 +301,115 @@ def n_blocks(n: int) -> int:
 def run(stage, n_opt: int, n: int, args: tuple) -> None:
     """Run the kernel of ``stage`` over all ``n_opt * n_blocks(n)`` blocks in parallel.
 
-    ``args`` are the kernel's arguments after the block range.
+    ``args`` are the kernel's arguments after the block and step ranges, up
+    to the outputs (the per-block state arrays are made here).  Ranges of
+    blocks run on a thread pool (``numba.get_num_threads()`` workers, one
+    too), each in chunks of steps of about ``CHUNK_SECONDS`` (or
+    ``CHUNK_STEPS`` when set) that carry the block's state between them, so
+    results are bit-identical to one long run.  The calling thread only
+    waits: a ``KeyboardInterrupt`` (Ctrl-C) there sets a stop flag that every
+    kernel polls once per step, and is re-raised as soon as the workers have
+    left (within a step); nothing partial is returned.
     """
     kern = kernel_for(stage)
     total = n_opt * n_blocks(n)
+    X0 = args[0]
+    steps = args[7]
+    n_ev = args[12].shape[0]
+    state = _state(total, n, X0.shape[1], n_ev, X0.dtype)
+    halt = np.zeros(1, np.int64)
+    # compile (if needed) here, in the calling thread, not in a worker
+    kern(0, 0, 0, 0, *args, *state, halt)
     threads = max(1, min(numba.get_num_threads(), total))
-    if threads == 1:
-        kern(0, total, *args)
-        return
+    pace = [0.0, 0]  # seconds per block-step, last window
     pool = _executor(threads)
-    # several chunks per thread so that uneven blocks (divergence, events) balance
-    chunk = max(1, total // (threads * 8))
-    futures = [
-        pool.submit(kern, lo, min(lo + chunk, total), *args) for lo in range(0, total, chunk)
-    ]
-    for fut in futures:
-        fut.result()
+    # several ranges per thread so that uneven blocks (divergence, events) balance
+    chunk = total if threads == 1 else max(1, total // (threads * 8))
+    futures = []
+    try:
+        for lo in range(0, total, chunk):
+            hi = min(lo + chunk, total)
+            futures.append(pool.submit(_work, kern, lo, hi, steps, args, state, halt, pace))
+        for fut in futures:
+            while True:
+                try:
+                    fut.result(timeout=0.25)
+                    break
+                except TimeoutError:
+                    continue
+    except BaseException:
+        # Ctrl-C (or a failing range): every kernel leaves at its next step
+        halt[0] = 1
+        for fut in futures:
+            fut.cancel()
+        futures_wait(futures)
+        raise
+
+
+#: Target wall time of one kernel call (a chunk of steps over a range of
+#: blocks): how often a worker returns to Python between chunks.  Ctrl-C
+#: does not wait for it: kernels poll the stop flag every step.
+CHUNK_SECONDS = 0.1
+
+#: Steps per kernel call; 0 picks them from ``CHUNK_SECONDS`` as the run goes.
+#: Results do not depend on it (tests set it to force many chunks).
+CHUNK_STEPS = 0
+
+_FIRST_STEPS = 16
+
+
+def _state(total: int, n: int, d: int, n_ev: int, dt):
+    """Per-block state carried between chunks of steps: X, M, V, live, events, divergence, powers."""
+    B = _config.CPU_BLOCK
+    W = B if n >= B else (n + 7) // 8 * 8
+    return (
+        np.empty((total, d, W), dt),
+        np.empty((total, d, W), dt),
+        np.empty((total, d, W), dt),
+        np.empty((total, W), np.bool_),
+        np.empty((total, n_ev, W), np.int64),
+        np.empty((total, W), np.int64),
+        np.empty((total, 2), np.float64),
+    )
+
+
+def _work(kern, lo: int, hi: int, steps: int, args, state, halt, pace) -> None:
+    """Blocks ``lo:hi`` over all steps, in chunks of steps; returns early once ``halt[0]`` is set."""
+    t = 0
+    while t <= steps:
+        if halt[0]:
+            return
+        w = CHUNK_STEPS or _window(pace, hi - lo)
+        t_hi = min(steps + 1, t + w)
+        t0 = time.perf_counter()
+        kern(lo, hi, t, t_hi, *args, *state, halt)
+        spent = time.perf_counter() - t0
+        if not CHUNK_STEPS:
+            pace[0] = spent / ((hi - lo) * (t_hi - t))
+            pace[1] = w
+        t = t_hi
+
+
+def _window(pace, nblk: int) -> int:
+    """Steps for the next chunk of ``nblk`` blocks: about ``CHUNK_SECONDS`` at the last pace."""
+    per, last = pace
+    if last == 0:
+        return _FIRST_STEPS
+    want = CHUNK_SECONDS / max(per * nblk, 1e-12)
+    # grow at most 16x a chunk: a first timing of a few microseconds is noisy
+    return int(max(1, min(want, 16 * last, 2**62)))
 
 
 def _executor(threads: int):
-    from concurrent.futures import ThreadPoolExecutor
+    """A thread pool of ``threads`` workers, one per size, shared and never shut down.
 
-    if _POOL[0] is None or _POOL[1] != threads:
-        if _POOL[0] is not None:
-            _POOL[0].shutdown(wait=True)
-        _POOL[0] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="landscape")
-        _POOL[1] = threads
-    return _POOL[0]
+    Concurrent ``simulate`` calls (from several Python threads, with different
+    ``numba.set_num_threads``) each get a pool of their size; no call can shut
+    down a pool another is using.
+    """
+    with _POOL_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="landscape")
+            _POOLS[threads] = pool
+    return pool
