@@ -27,8 +27,11 @@ def _is_real(value) -> bool:
 def real(name: str, value, *, finite: bool = True) -> float:
     """``value`` as a float; it must be a real number (finite unless told)."""
     if not _is_real(value):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
+        raise ValueError(f"{name} must be a real number, got {_short(value)}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{name} must be finite, got {int_text(int(value))}") from None
     if finite and not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return v
@@ -91,7 +94,7 @@ def int_text(v: int) -> str:
         if w > 1024 and w & (w - 1) == 0:
             return f"2**{w.bit_length() - 1}{suffix}"
     if abs(v).bit_length() > 128:
-        return f"{'-' if v < 0 else ''}about 2**{abs(v).bit_length() - 1}"
+        return f"about {'-' if v < 0 else ''}2**{abs(v).bit_length() - 1}"
     return str(v)
 
 
@@ -130,6 +133,8 @@ def real_array(name: str, value) -> np.ndarray:
     if kind not in "iuf":
         try:
             raw = raw.astype(np.float64)
+        except OverflowError:  # Python ints beyond float range
+            raise ValueError(f"{name} must be finite, got an integer beyond float range") from None
         except (TypeError, ValueError):
             raise ValueError(
                 f"{name} must be an array of real numbers, got {raw.dtype} values"

@@ -99,6 +99,10 @@ API_ERRORS = [
     ("minibatch-m-2^64", lambda: minibatch.permutation(2**64), r"m must be <= 2\*\*62"),
     ("starts-seed", lambda: starts.normal(2, [0, 0], seed=2**64), r"seed must be <= 2\*\*64 - 1"),
     ("starts-mean-bool", lambda: starts.normal(2, [True, False]), "mean must be numbers"),
+    ("lr-int-beyond-float", lambda: optim.gd(10**400), r"lr must be finite, got about 2\*\*1328"),
+    ("level-int-beyond-float", lambda: events.loss_below(-(10**400)), "level must be finite"),
+    ("x0-int-beyond-float", lambda: _sim(x0=[[10**400, 0]]), "x0 must be finite"),
+    ("diverge_at-int-beyond-float", lambda: _sim(diverge_at=10**400), "diverge_at must be finite"),
     ("compare-scenario-list", lambda: compare.run([["bowl"]], n=1), "scenario must be one of"),
     ("compare-n-zero", lambda: compare.run(n=0), "n must be >= 1"),
 ]
