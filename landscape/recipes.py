@@ -662,8 +662,8 @@ def _v_size(ctx, path, v, rec):
     return tuple(v)
 
 
-def _v_int(minimum):
-    return lambda ctx, path, v, rec: ctx.check(V.integer, path, v, minimum=minimum)
+def _v_int(minimum, maximum=None):
+    return lambda ctx, path, v, rec: ctx.check(V.integer, path, v, minimum=minimum, maximum=maximum)
 
 
 def _v_real(ctx, path, v, rec):
@@ -757,7 +757,11 @@ def _v_bounds(ctx, path, v, rec):
     return tuple(tuple(float(x) for x in r) for r in v)
 
 
-_ANIM = {"fps": _v_int(1), "max_frames": _v_int(1)}
+#: Upper bounds on renderer integers: a typo such as fps = 10**8 is an error
+#: at load, not an encoder failure (or hours of rendering) later.
+_MAX_FPS = 1000
+_MAX_COUNT = 1_000_000
+_ANIM = {"fps": _v_int(1, _MAX_FPS), "max_frames": _v_int(1, _MAX_COUNT)}
 _COMMON = {"size": _v_size, "dpi": _v_positive}
 
 
@@ -781,7 +785,7 @@ RENDERERS = {
             **_COMMON,
             **_ANIM,
             "trajectories": _v_list(_v_trajectory),
-            "trail": _v_int(0),
+            "trail": _v_int(0, _MAX_COUNT),
             "fade": _v_bool,
             "levels": _v_levels,
             "log_loss": _v_bool,
@@ -798,7 +802,7 @@ RENDERERS = {
             **_COMMON,
             **_ANIM,
             "layout": _v_choice("panels", "overlay"),
-            "max_points": _v_int(1),
+            "max_points": _v_int(1, _MAX_COUNT),
             "event": _v_event,
             "levels": _v_levels,
             "bounds": _v_bounds,
@@ -868,8 +872,8 @@ RENDERERS = {
             **_ANIM,
             "betas": _v_list(_v_beta),
             "bias_correction": _v_bias,
-            "days": _v_int(1),
-            "seed": _v_int(0),
+            "days": _v_int(1, _MAX_COUNT),
+            "seed": _v_int(0, V.MAX_SEED),
             "animate": _v_bool,
         },
     ),
@@ -880,7 +884,7 @@ RENDERERS = {
         {
             **_COMMON,
             "lr0": _v_positive,
-            "epochs": _v_int(1),
+            "epochs": _v_int(1, _MAX_COUNT),
         },
     ),
 }

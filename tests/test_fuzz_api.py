@@ -301,6 +301,12 @@ RECIPES = [
         r"starts\.num = 100000 gives 100000\*\*2 = 10000000000 starts",
     ),
     (
+        "fps-1e8",
+        'kind = "race"',
+        'kind = "race"\nfps = 100000000',
+        r"render\.fps must be <= 1000, got 100000000",
+    ),
+    (
         "levels-1e8",
         'kind = "race"',
         'kind = "race"\nlevels = 100000000',
