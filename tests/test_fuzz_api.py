@@ -213,6 +213,18 @@ def test_available_memory_without_override(monkeypatch):
 # --------------------------------------------------------------------------
 SIZES = [
     (
+        # 0.6 GiB without the batched engine's state, 1.8 GiB with it
+        "simulate-batched-state",
+        lambda: ls.simulate(
+            surfaces.random_quadratic(dim=200),
+            {"adam": optim.adam(0.1), "gd": optim.gd(0.1)},
+            np.broadcast_to(np.zeros(200), (10**5, 200)),
+            10,
+            record_every=0,
+        ),
+        r"^x0: 100000 starts x 2 optimizers in 200-D \(.*the batched engine's state\)",
+    ),
+    (
         "simulate-x0-rows",
         lambda: _sim(x0=np.broadcast_to(np.zeros(2), (10**8, 2)), record_every=0),
         r"^x0: 100000000 starts",
