@@ -68,6 +68,10 @@ def beta(name: str, value) -> float:
     return in_range(name, value, 0.0, 1.0)
 
 
+#: The most contour levels a map draws (renderers and recipes check against it).
+MAX_CONTOUR_LEVELS = 1000
+
+
 def integer(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """An int (numpy ints accepted), optionally in ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -215,3 +215,24 @@ def test_chunked_minibatch_runs_equal_one_shot_runs(monkeypatch):
     one = _run(surf, opts, x0, 101, 10**9, monkeypatch, **kw)
     for chunk in (1, 3, 10):
         _same(_run(surf, opts, x0, 101, chunk, monkeypatch, **kw), one)
+
+
+def test_long_runs_show_progress_when_asked(tmp_path):
+    """progress=True draws a tqdm bar of the steps done on stderr (after 2 s)."""
+    code = (
+        "import landscape as ls\n"
+        "s = ls.surfaces.rosenbrock()\n"
+        "x0 = ls.starts.normal(65536, [-1.5, 2.0], 0.1, seed=0)\n"
+        "ls.simulate(s, ls.optim.adam(1e-3), x0, steps=60000, record_every=0, progress=True)\n"
+    )
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, text=True,
+                         capture_output=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "simulate" in out.stderr and "step" in out.stderr
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None.__class__])
+def test_progress_must_be_a_bool(bad):
+    with pytest.raises(ValueError, match="progress must be"):
+        ls.simulate(ls.surfaces.rosenbrock(), ls.optim.gd(1e-3), [[0.0, 0.0]], 2, progress=bad)

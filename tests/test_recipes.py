@@ -570,3 +570,21 @@ def test_scalar_center_broadcasts_to_the_surface_dimension(tmp_path):
         ("center = 0.0", "center = true", "starts.center must be a number or an array of 120"),
     ]:
         assert expected in error_of(tmp_path, HIGH_DIM.replace(old, new, 1))
+
+
+def test_absurd_render_requests_are_refused_up_front_with_an_estimate(tmp_path, bowl_recipe):
+    """10**6 frames would take hours: refused before simulating, naming max_frames."""
+    p = tmp_path / "long.toml"
+    text = bowl_recipe.replace("steps = 400", "steps = 2000000").replace(
+        'kind = "race"', 'kind = "race"\nmax_frames = 1000000'
+    )
+    p.write_text(text.replace("[simulate]", "[simulate]\nrecord_every = 1\nrecord = 1"),
+                 encoding="utf-8")  # fmt: skip
+    rec = recipes.load(p)
+    with pytest.raises(recipes.RecipeError, match=r"max_frames = 1000000 would draw 1000000 "
+                       r"frames of 960x540, about .* h"):  # fmt: skip
+        rec.run(tmp_path / "out.gif")
+    assert not any(tmp_path.glob("out*"))
+    # the default cap keeps the same recipe affordable: 600 frames
+    rec2 = recipes.load(p)
+    assert rec2.render_options["max_frames"] == 1000000

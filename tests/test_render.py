@@ -574,3 +574,10 @@ def test_saved_and_loaded_result(res, surf, tmp_path):
     assert png_size(render.loss_curves(r2, tmp_path / "l.png", **SMALL)) == SIZE
     if getattr(r2, "surface", None) is not None:  # surface=None: the result's own surface
         assert png_size(render.race(r2, None, tmp_path / "r.png", **SMALL)) == SIZE
+
+
+@pytest.mark.parametrize("fn", ["race", "swarm"])
+def test_contour_levels_are_bounded(res, surf, tmp_path, fn):
+    with pytest.raises(ValueError, match="levels must be <= 1000, got 100000000"):
+        getattr(render, fn)(res, surf, tmp_path / "x.png", levels=10**8)
+    assert not any(tmp_path.iterdir())

@@ -298,7 +298,7 @@ def n_blocks(n: int) -> int:
     return (n + B - 1) // B
 
 
-def run(stage, n_opt: int, n: int, args: tuple) -> None:
+def run(stage, n_opt: int, n: int, args: tuple, progress: bool = False) -> None:
     """Run the kernel of ``stage`` over all ``n_opt * n_blocks(n)`` blocks in parallel.
 
     ``args`` are the kernel's arguments after the block and step ranges, up
@@ -309,7 +309,8 @@ def run(stage, n_opt: int, n: int, args: tuple) -> None:
     results are bit-identical to one long run.  The calling thread only
     waits: a ``KeyboardInterrupt`` (Ctrl-C) there sets a stop flag that every
     kernel polls once per step, and is re-raised as soon as the workers have
-    left (within a step); nothing partial is returned.
+    left (within a step); nothing partial is returned.  With ``progress``
+    it also draws a tqdm bar of the steps done (shown after 2 s).
     """
     kern = kernel_for(stage)
     total = n_opt * n_blocks(n)
@@ -326,16 +327,22 @@ def run(stage, n_opt: int, n: int, args: tuple) -> None:
     # several ranges per thread so that uneven blocks (divergence, events) balance
     chunk = total if threads == 1 else max(1, total // (threads * 8))
     futures = []
+    done = [0]  # block-steps finished (approximate while workers add to it)
+    bar = _bar(steps + 1) if progress else None
     try:
         for lo in range(0, total, chunk):
             hi = min(lo + chunk, total)
-            futures.append(pool.submit(_work, kern, lo, hi, steps, args, state, halt, pace))
+            futures.append(
+                pool.submit(_work, kern, lo, hi, steps, args, state, halt, pace, done)
+            )
         for fut in futures:
             while True:
                 try:
                     fut.result(timeout=0.25)
                     break
                 except TimeoutError:
+                    if bar is not None:
+                        bar.update(done[0] // total - bar.n)
                     continue
     except BaseException:
         # Ctrl-C (or a failing range): every kernel leaves at its next step
@@ -344,6 +351,19 @@ def run(stage, n_opt: int, n: int, args: tuple) -> None:
             fut.cancel()
         futures_wait(futures)
         raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _bar(total_steps: int):
+    """A tqdm bar over the steps of a run, on stderr, shown only after 2 s."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total_steps, unit="step", desc="simulate", delay=2.0, leave=False,
+                file=sys.stderr, dynamic_ncols=True)  # fmt: skip
 
 
 #: Target wall time of one kernel call (a chunk of steps over a range of
@@ -373,7 +393,7 @@ def _state(total: int, n: int, d: int, n_ev: int, dt):
     )
 
 
-def _work(kern, lo: int, hi: int, steps: int, args, state, halt, pace) -> None:
+def _work(kern, lo: int, hi: int, steps: int, args, state, halt, pace, done) -> None:
     """Blocks ``lo:hi`` over all steps, in chunks of steps; returns early once ``halt[0]`` is set."""
     t = 0
     while t <= steps:
@@ -384,6 +404,7 @@ def _work(kern, lo: int, hi: int, steps: int, args, state, halt, pace) -> None:
         t0 = time.perf_counter()
         kern(lo, hi, t, t_hi, *args, *state, halt)
         spent = time.perf_counter() - t0
+        done[0] += (hi - lo) * (t_hi - t)
         if not CHUNK_STEPS:
             pace[0] = spent / ((hi - lo) * (t_hi - t))
             pace[1] = w

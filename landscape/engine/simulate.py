@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 from .. import _backend, _config
@@ -143,6 +146,7 @@ def simulate(
     diverge_at: float | None = None,
     backend: str = "cpu",
     flush_denormals: bool | None = None,
+    progress: bool | None = None,
 ) -> Result:
     r"""Run every optimizer from every start on ``surface`` for ``steps`` updates.
 
@@ -199,6 +203,13 @@ def simulate(
         GPU when one is usable and otherwise the CPU, saying so once.  The
         batched engine runs on the CPU only: ``"cuda"`` raises
         :class:`landscape.CudaUnavailable`, ``"auto"`` runs on the CPU.
+    flush_denormals : bool or None
+        Flush subnormal numbers to zero in the kernel's threads (default: for
+        float32 runs).
+    progress : bool or None
+        A progress bar (tqdm, on stderr) for fused CPU runs that last more
+        than 2 s.  None (default): when stderr is a terminal and ``CI`` is not
+        set.  Ctrl-C stops any run within about a step (``KeyboardInterrupt``).
 
     Returns
     -------
@@ -240,6 +251,11 @@ def simulate(
         if flush_denormals is None
         else V.flag("flush_denormals", flush_denormals)
     )
+
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    else:
+        progress = V.flag("progress", progress)
 
     n_opt = len(opts)
     n_frames = steps // rec_every + 1 if rec_every else 0
@@ -287,7 +303,7 @@ def simulate(
             ev_kind, ev_center, ev_val, float(bound), ftz,
             pos, bloss, final, final_loss, ev_t, div_t,
         )  # fmt: skip
-        fused_cpu.run(fused_cpu.stage_of(surface), n_opt, n, args)
+        fused_cpu.run(fused_cpu.stage_of(surface), n_opt, n, args, progress=progress)
     if m and np.any(batch < m):
         # the kernel's last loss is a mini-batch cost: report the full cost J
         ok = np.isfinite(final).all(axis=2)

@@ -28,7 +28,7 @@ Importing this module imports neither pyplot nor any kernel; figures are
 
 from ._colours import palette
 from ._layout import layout_report
-from ._writers import FORMATS, Plot, draw_frame, save_animation, save_figure
+from ._writers import DEFAULT_MAX_FRAMES, FORMATS, Plot, draw_frame, save_animation, save_figure
 from .course import ewa_figure, schedule_figure
 from .curves import loss_curves, minibatch_curves, survival_curves
 from .race import race
@@ -36,6 +36,7 @@ from .surface3d import surface3d
 from .swarm import swarm
 
 __all__ = [
+    "DEFAULT_MAX_FRAMES",
     "FORMATS",
     "Plot",
     "draw_frame",

@@ -105,7 +105,7 @@ def race(
         trail at full strength, so a path stays as drawn (the course's
         pictures of zig-zags).
     levels : int
-        Number of contour levels.
+        Number of contour levels (2 to 1000).
     log_loss : None, True or False
         Loss axis: None = log if positive losses span more than 2 decades,
         symlog if they can be negative and span decades; True = log (symlog
@@ -137,7 +137,7 @@ def race(
     n_frames, surface, traj = check_traced(result, surface, trajectories)
     trail = V.integer("trail", trail, minimum=0)
     fade = S.check_bool("fade", fade)
-    levels = V.integer("levels", levels, minimum=2)
+    levels = V.integer("levels", levels, minimum=2, maximum=V.MAX_CONTOUR_LEVELS)
     S.check_choice_bool("log_loss", log_loss)
     bounds = M.check_bounds(bounds)
     size, frames, fs = S.frame_plan(n_frames, size, max_frames)

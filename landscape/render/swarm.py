@@ -102,7 +102,7 @@ def swarm(
     surface = check_surface(surface, result)
     max_points = V.integer("max_points", max_points, minimum=1)
     S.check_event(result, event)
-    levels = V.integer("levels", levels, minimum=2)
+    levels = V.integer("levels", levels, minimum=2, maximum=V.MAX_CONTOUR_LEVELS)
     bounds = M.check_bounds(bounds)
     size, frames, fs = S.frame_plan(n_frames, size, max_frames)
     cols = S.colours(result)
