@@ -463,7 +463,9 @@ def test_two_writers_and_a_reader(tmp_path):
     ]
     for p in procs:  # all imported: start together, for 2 s
         assert p.stdout.readline().strip() == "ready", p.communicate(timeout=60)[1]
-    go.write_text("2.0")
+    staged = tmp_path / "go.tmp"  # the workers poll for `go`: it must appear whole
+    staged.write_text("2.0")
+    os.replace(staged, go)
     reports = []
     for p in procs:
         out, err = p.communicate(timeout=60)
