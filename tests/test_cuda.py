@@ -103,12 +103,15 @@ def test_every_surface_family_compiles_to_ptx(monkeypatch):
             continue
         d, n, n_opt, E = surf.dim, 4, 2, 1
         args = (
-            np.zeros((n, d), dt), 0, 32, np.zeros(n_opt, np.int64), np.zeros((n_opt, 5)),
+            0, 10, np.zeros((n, d), dt), 0, 32, np.zeros(n_opt, np.int64), np.zeros((n_opt, 5)),
             np.zeros(n_opt, np.int64), np.zeros((n_opt, S.ROW_SIZE)), np.zeros(n_opt, np.int64),
             surf.params.astype(dt), 10, 1, 4, 0.0, _rng.seed_key_of(0), np.zeros(E, np.int64),
             np.zeros((E, d), dt), np.zeros(E, dt), 1e6, 1e30, np.zeros((n_opt, 3, 4, d), dt),
             np.zeros((n_opt, 3, 4), dt), np.zeros((n_opt, n, d), dt), np.zeros((n_opt, n), dt),
             np.zeros((n_opt, n, E), np.int64), np.zeros((n_opt, n), np.int64),
+            np.zeros((n_opt, d, 32), dt), np.zeros((n_opt, d, 32), dt), np.zeros((n_opt, d, 32), dt),
+            np.zeros((n_opt, 32), np.bool_), np.zeros((n_opt, E, 32), np.int64),
+            np.zeros((n_opt, 32), np.int64), np.zeros((n_opt, 2, 32)),
         )  # fmt: skip
         family, finite_sum = fused_cuda.family_of(surf)
         kern = fused_cuda.kernel_for(family, d, dt, finite_sum)

@@ -1,11 +1,18 @@
-"""The fused CUDA engine: one thread per trajectory, all steps in one launch.
+"""The fused CUDA engine: one thread per trajectory, a chunk of steps per launch.
 
 Each surface function and update rule is the *same Python source* as on the
 CPU: :func:`device_version` re-compiles a Numba CPU function's source as a
 ``cuda.jit(device=True)`` function, with every Numba function it calls
-replaced by its device twin (recursively).  State lives in thread-local
-arrays (registers after unrolling); only recorded frames, final states,
-event times and divergence steps are written to device memory.
+replaced by its device twin (recursively).  A launch runs the steps
+``[t_lo, t_hi)``: the state that crosses steps (position, moments, live
+flag, event and divergence steps, bias-correction powers) is loaded from
+device arrays at its start (from ``X0`` when ``t_lo == 0``), kept in
+thread-local arrays (registers after unrolling) while it runs and stored
+back at its end; recorded frames are written as they come, final states,
+event times and divergence steps by the launch that reaches the last step.
+:func:`run` sizes the chunks of steps to about ``CHUNK_SECONDS`` a launch
+and synchronises after each, so Python (and Ctrl-C) gets control between
+them; results do not depend on the chunking.
 
 Trajectories of one optimizer fill whole warps (each optimizer's range is
 padded to a multiple of 32 threads), so a warp never mixes optimizer kinds.
@@ -16,6 +23,7 @@ follow the CPU run to rounding.
 
 from __future__ import annotations
 
+import time
 import types as _pytypes
 
 import numpy as np
@@ -124,9 +132,9 @@ def _make_kernel(family, finite_sum, D, dtype):
 
     @cuda.jit
     def kernel(
-        X0, j_off, n_pad, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
+        t_lo, t_hi, X0, j_off, n_pad, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
         seed_key, ev_kind, ev_center, ev_val, bound, big,
-        pos, bloss, final, final_loss, ev_t, div_t,
+        pos, bloss, final, final_loss, ev_t, div_t, SX, SM, SV, SL, SET, SDT, SB,
     ):  # fmt: skip
         i = cuda.grid(1)
         n = X0.shape[0]
@@ -155,12 +163,6 @@ def _make_kernel(family, finite_sum, D, dtype):
         lim[1] = big
         xmax = lim[0]
         fmax = lim[1]
-        for k in range(D):
-            X[k, 0] = X0[j, k]
-            M[k] = 0
-            V[k] = 0
-        for e in range(n_ev):
-            ET[e] = -1
         kind = kinds[o]
         rule = rule_of(kind)
         skind = skinds[o]
@@ -171,8 +173,27 @@ def _make_kernel(family, finite_sum, D, dtype):
         b2t = 1.0
         live = True
         dstep = -1
+        if t_lo == 0:
+            for k in range(D):
+                X[k, 0] = X0[j, k]
+                M[k] = 0
+                V[k] = 0
+            for e in range(n_ev):
+                ET[e] = -1
+        else:
+            # resume where the previous launch left this trajectory
+            for k in range(D):
+                X[k, 0] = SX[o, k, j]
+                M[k] = SM[o, k, j]
+                V[k] = SV[o, k, j]
+            for e in range(n_ev):
+                ET[e] = SET[o, e, j]
+            live = SL[o, j]
+            dstep = SDT[o, j]
+            b1t = SB[o, 0, j]
+            b2t = SB[o, 1, j]
         rec = rec_every > 0 and jg < rec_n
-        for t in range(steps + 1):
+        for t in range(t_lo, t_hi):
             stage(X, G, F, P, t, jg, bsize, seed_key, idx, keys)
             if live:
                 ok = abs(F[0]) < fmax
@@ -230,12 +251,24 @@ def _make_kernel(family, finite_sum, D, dtype):
                         x, g, M[k], V[k], a, sc[S_B1], sc[S_C1], sc[S_B2], sc[S_C2],
                         sc[S_E], sc[S_DECAY],
                     )  # fmt: skip
-        for k in range(D):
-            final[o, j, k] = X[k, 0]
-        final_loss[o, j] = F[0]
-        div_t[o, j] = dstep
-        for e in range(n_ev):
-            ev_t[o, j, e] = ET[e]
+        if t_hi > steps:
+            for k in range(D):
+                final[o, j, k] = X[k, 0]
+            final_loss[o, j] = F[0]
+            div_t[o, j] = dstep
+            for e in range(n_ev):
+                ev_t[o, j, e] = ET[e]
+        else:
+            for k in range(D):
+                SX[o, k, j] = X[k, 0]
+                SM[o, k, j] = M[k]
+                SV[o, k, j] = V[k]
+            for e in range(n_ev):
+                SET[o, e, j] = ET[e]
+            SL[o, j] = live
+            SDT[o, j] = dstep
+            SB[o, 0, j] = b1t
+            SB[o, 1, j] = b2t
 
     return kernel
 
@@ -254,6 +287,7 @@ def chunk_size(n: int, n_opt: int, d: int, n_ev: int, rec_frames: int, itemsize:
         d * itemsize  # start
         + n_opt * (d * itemsize + itemsize + 8 + 8 * n_ev)  # final, loss, divergence, events
         + n_opt * rec_frames * (d + 1) * itemsize  # frames and mini-batch costs (upper bound)
+        + n_opt * (3 * d * itemsize + 1 + 8 * n_ev + 8 + 16)  # state carried between launches
     )
     budget = int(_free_bytes() * _config.CUDA_MEMORY_FRACTION)
     cap = _config.CUDA_MAX_CHUNK
@@ -262,12 +296,56 @@ def chunk_size(n: int, n_opt: int, d: int, n_ev: int, rec_frames: int, itemsize:
     return max(1, size)
 
 
+#: Target wall time of one launch (a chunk of steps over a chunk of
+#: trajectories): how often Python, and so Ctrl-C, gets control back.
+CHUNK_SECONDS = 0.2
+
+#: Steps per launch; 0 picks them from ``CHUNK_SECONDS`` as the run goes.
+#: Results do not depend on it (tests set it to force many launches).
+CHUNK_STEPS = 0
+
+_FIRST_STEPS = 16
+
+
+def _window(pace) -> int:
+    """Steps for the next launch: about ``CHUNK_SECONDS`` at the last pace.
+
+    ``pace`` is ``[seconds per step, steps]`` of the last launch (steps 0:
+    none yet).
+    """
+    per, last = pace
+    if last == 0:
+        return _FIRST_STEPS
+    want = CHUNK_SECONDS / max(per, 1e-12)
+    # grow at most 16x a launch: a first timing of a few microseconds is noisy
+    return int(max(1, min(want, 16 * last, 2**62)))
+
+
+def _state(n_opt: int, n_pad: int, d: int, n_ev: int, dtype):
+    """Device state carried between launches: X, M, V, live, events, divergence, powers."""
+    return (
+        cuda.device_array((n_opt, d, n_pad), dtype),
+        cuda.device_array((n_opt, d, n_pad), dtype),
+        cuda.device_array((n_opt, d, n_pad), dtype),
+        cuda.device_array((n_opt, n_pad), np.bool_),
+        cuda.device_array((n_opt, n_ev, n_pad), np.int64),
+        cuda.device_array((n_opt, n_pad), np.int64),
+        cuda.device_array((n_opt, 2, n_pad), np.float64),
+    )
+
+
 def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, seed_key,
         ev_arrays, bound, outs):  # fmt: skip
     """Run all trajectories on the GPU, in chunks of trajectories if memory requires.
 
     ``outs`` are host arrays ``(pos, bloss, final, final_loss, ev_t, div_t)``
     laid out like the CPU engine's; each chunk's part is copied back into them.
+    Each chunk of trajectories runs in launches of a chunk of steps (about
+    ``CHUNK_SECONDS`` each, or ``CHUNK_STEPS``) that carry the state on the
+    device between them, with a synchronisation after each: a
+    ``KeyboardInterrupt`` (Ctrl-C) is raised between launches, within about
+    ``CHUNK_SECONDS``, and nothing partial is returned.  Results are
+    bit-identical however the steps are chunked.
     """
     kinds, hp, skinds, srows, batch, P = opt_arrays
     ev_kind, ev_center, ev_val = ev_arrays
@@ -293,6 +371,9 @@ def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, see
     ]
     d_kinds, d_hp, d_sk, d_sr, d_b, d_P, d_ek, d_ec, d_ev = dev_in
     tpb = int(_config.CUDA_THREADS_PER_BLOCK)
+    n_ev = ev_kind.shape[0]
+    pace = [0.0, 0]  # seconds per step and steps of the last launch
+    compiled = False
     for lo in range(0, n, size):
         hi = min(n, lo + size)
         m = hi - lo
@@ -305,12 +386,30 @@ def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, see
         d_floss = cuda.device_array((n_opt, m), dtype)
         d_evt = cuda.device_array((n_opt, m, ev_kind.shape[0]), np.int64)
         d_div = cuda.device_array((n_opt, m), np.int64)
+        state = _state(n_opt, n_pad, d, n_ev, dtype)
         blocks = (n_opt * n_pad + tpb - 1) // tpb
-        kern[blocks, tpb](
+        args = (
             d_x0, lo, n_pad, d_kinds, d_hp, d_sk, d_sr, d_b, d_P, steps, rec_every, rec_n, sigma,
             seed_key, d_ek, d_ec, d_ev, bound, big,
-            d_pos, d_bl, d_final, d_floss, d_evt, d_div,
+            d_pos, d_bl, d_final, d_floss, d_evt, d_div, *state,
         )  # fmt: skip
+        if not compiled:
+            # compile outside the timed launches: an empty step range runs nothing
+            kern[blocks, tpb](0, 0, *args)
+            cuda.synchronize()
+            compiled = True
+        t = 0
+        while t <= steps:
+            w = CHUNK_STEPS or _window(pace)
+            t_hi = min(steps + 1, t + w)
+            t0 = time.perf_counter()
+            kern[blocks, tpb](t, t_hi, *args)
+            cuda.synchronize()  # Python (and a Ctrl-C) gets control back here
+            if not CHUNK_STEPS:
+                # per step of this chunk of trajectories; later chunks are no larger
+                pace[0] = (time.perf_counter() - t0) / (t_hi - t)
+                pace[1] = w
+            t = t_hi
         if rec_here:
             pos[:, :, lo : lo + rec_here] = d_pos.copy_to_host()
             if rec_bl:

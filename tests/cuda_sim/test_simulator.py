@@ -167,3 +167,120 @@ def test_minibatches_match_cpu(make):
     )
     assert_agree(g, c)
     np.testing.assert_allclose(g.batch_loss, c.batch_loss, rtol=1e-12, atol=1e-12)
+
+
+# --- chunks of steps: launches of [t_lo, t_hi) carrying the state on the device ---
+
+
+def _cuda_run(monkeypatch, chunk_steps, surface, opts, x0, steps, **kw):
+    from landscape.engine import fused_cuda
+
+    monkeypatch.setattr(fused_cuda, "CHUNK_STEPS", chunk_steps)
+    return ls.simulate(surface, opts, x0, steps, backend="cuda", **kw)
+
+
+def assert_same(a, b):
+    for name in ("final", "final_loss", "positions", "diverged"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.events.keys() == b.events.keys()
+    for name in a.events:
+        np.testing.assert_array_equal(a.events[name], b.events[name], err_msg=name)
+    if b.batch_loss is not None:
+        np.testing.assert_array_equal(a.batch_loss, b.batch_loss)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_step_chunks_match_one_launch_and_cpu(chunk, monkeypatch):
+    """Chunks of 1, 3 and 7 steps (3 and 7 do not divide record_every=4)."""
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(13, [-1.5, 2.0], 0.3, seed=1)
+    opts = [
+        ls.optim.momentum(lr=1e-3, beta=0.8),
+        ls.optim.heavy_ball(lr=1e-4, schedule=ls.schedules.exponential(0.9, steps_per_epoch=4)),
+        ls.optim.rmsprop(lr=1e-3, beta=0.9),
+        ls.optim.adamw(lr=1e-2, schedule=ls.schedules.linear_warmup(5)),
+        ls.optim.gd(lr=0.5),  # diverges on Rosenbrock
+    ]
+    kw = dict(record_every=4, record=9, noise=ls.noise.gaussian(0.5), events=EVENTS, seed=3)
+    whole = _cuda_run(monkeypatch, 10**9, surf, opts, x0, 22, **kw)
+    parts = _cuda_run(monkeypatch, chunk, surf, opts, x0, 22, **kw)
+    c = ls.simulate(surf, opts, x0, 22, backend="cpu", **kw)
+    assert (c.diverged[-1] >= 0).any() and (c.diverged[:-1] < 0).all()
+    assert any((c.events[e] >= 0).any() for e in EVENTS)
+    assert_same(parts, whole)
+    assert_agree(parts, c)
+
+
+@pytest.mark.parametrize("chunk", [1, 5])
+def test_step_chunks_with_minibatches_match_cpu(chunk, monkeypatch):
+    """Keyed shuffles and epochs follow absolute steps across launches (5 does not divide 3)."""
+    surf = ls.surfaces.linear_regression(m=13, seed=1)
+    x0 = ls.starts.normal(11, [0.5, 0.5], 0.5, seed=2)
+    opts = {
+        "sgd": ls.optim.sgd(0.3),
+        "adam": ls.optim.adam(0.05, schedule=ls.schedules.inverse_time(0.5)),
+        "full": ls.optim.momentum(0.2),
+    }
+    kw = dict(
+        record_every=3, record=7, batch_size=[1, 4, 13], events={"low": ls.events.loss_below(0.3)},
+        noise=ls.noise.gaussian(0.1), seed=4,
+    )  # fmt: skip
+    whole = _cuda_run(monkeypatch, 10**9, surf, opts, x0, 13, **kw)
+    parts = _cuda_run(monkeypatch, chunk, surf, opts, x0, 13, **kw)
+    c = ls.simulate(surf, opts, x0, 13, backend="cpu", **kw)
+    assert_same(parts, whole)
+    assert_agree(parts, c)
+    np.testing.assert_allclose(parts.batch_loss, c.batch_loss, rtol=1e-12, atol=1e-12)
+
+
+def test_step_and_trajectory_chunks_together(monkeypatch):
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(23, [-1.5, 2.0], 0.3, seed=2)
+    opts = [ls.optim.adam(lr=1e-2), ls.optim.nesterov(lr=1e-4)]
+    kw = dict(record_every=5, record=9, noise=ls.noise.gaussian(0.3), events=EVENTS, seed=5)
+    whole = _cuda_run(monkeypatch, 10**9, surf, opts, x0, 15, **kw)
+    monkeypatch.setattr(_config, "CUDA_MAX_CHUNK", 7)
+    parts = _cuda_run(monkeypatch, 4, surf, opts, x0, 15, **kw)
+    assert_same(parts, whole)
+
+
+def test_adaptive_step_chunks(monkeypatch):
+    """With CHUNK_STEPS = 0 the launches follow CHUNK_SECONDS; same numbers."""
+    from landscape.engine import fused_cuda
+
+    surf = ls.surfaces.rosenbrock()
+    x0 = ls.starts.normal(7, [-1.5, 2.0], 0.3, seed=2)
+    opts = [ls.optim.adam(lr=1e-2)]
+    kw = dict(record_every=5, noise=ls.noise.gaussian(0.3), events=EVENTS, seed=5)
+    whole = _cuda_run(monkeypatch, 10**9, surf, opts, x0, 40, **kw)
+    windows = []
+    window = fused_cuda._window
+
+    def spy(pace):
+        windows.append(window(pace))
+        return windows[-1]
+
+    monkeypatch.setattr(fused_cuda, "_window", spy)
+    monkeypatch.setattr(fused_cuda, "CHUNK_SECONDS", 1e-9)
+    parts = _cuda_run(monkeypatch, 0, surf, opts, x0, 40, **kw)
+    assert windows[0] == fused_cuda._FIRST_STEPS and windows[1:] and set(windows[1:]) == {1}
+    assert_same(parts, whole)
+
+
+def test_interrupt_between_launches_propagates(monkeypatch):
+    """A KeyboardInterrupt between two launches ends the run; nothing is returned."""
+    from landscape.engine import fused_cuda
+
+    calls = []
+
+    def stop(pace):
+        calls.append(pace[1])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return 2
+
+    monkeypatch.setattr(fused_cuda, "_window", stop)
+    surf = ls.surfaces.rosenbrock()
+    with pytest.raises(KeyboardInterrupt):
+        _cuda_run(monkeypatch, 0, surf, ls.optim.adam(), [[0.0, 0.0]], 50)
+    assert len(calls) == 3
