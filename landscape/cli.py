@@ -197,7 +197,11 @@ def _cmd_compare(args) -> int:
 
     n = _number(args.n, "--n", int, minimum=1)
     seed = _number(args.seed, "--seed", int, minimum=0)
-    results = compare.run(args.scenario, n=n, seed=seed, dtype=args.dtype)
+    try:
+        results = compare.run(args.scenario, n=n, seed=seed, dtype=args.dtype)
+    except ValueError as exc:  # name the option as typed: --n, not n
+        msg = str(exc)
+        raise ValueError("--n" + msg[1:] if msg.startswith("n: ") else msg) from None
     return _claims_status(sum(not v.holds for _, vs in results.values() for v in vs))
 
 

@@ -387,7 +387,7 @@ CLI = [
     (
         "compare-n-1e9",
         ["compare", "--n", "1000000000"],
-        "n: 1000000000 starts per optimizer would need",
+        "--n: 1000000000 starts per optimizer would need",
     ),
     ("compare-seed-x", ["compare", "--seed", "x"], "--seed must be an integer, got 'x'"),
     ("compare-scenario", ["compare", "nope"], "scenario must be one of"),
