@@ -39,6 +39,7 @@ from .._typed import cst
 from ..events import ENTER_BALL, LEAVE_BALL
 from ..optim import _rules as R
 from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
+from ._chunks import next_window
 
 _KERNELS: dict = {}
 _STAGES: dict = {}
@@ -332,9 +333,7 @@ def run(stage, n_opt: int, n: int, args: tuple, progress: bool = False) -> None:
     try:
         for lo in range(0, total, chunk):
             hi = min(lo + chunk, total)
-            futures.append(
-                pool.submit(_work, kern, lo, hi, steps, args, state, halt, pace, done)
-            )
+            futures.append(pool.submit(_work, kern, lo, hi, steps, args, state, halt, pace, done))
         for fut in futures:
             while True:
                 try:
@@ -375,8 +374,6 @@ CHUNK_SECONDS = 0.1
 #: Results do not depend on it (tests set it to force many chunks).
 CHUNK_STEPS = 0
 
-_FIRST_STEPS = 16
-
 
 def _state(total: int, n: int, d: int, n_ev: int, dt):
     """Per-block state carried between chunks of steps: X, M, V, live, events, divergence, powers."""
@@ -413,12 +410,7 @@ def _work(kern, lo: int, hi: int, steps: int, args, state, halt, pace, done) -> 
 
 def _window(pace, nblk: int) -> int:
     """Steps for the next chunk of ``nblk`` blocks: about ``CHUNK_SECONDS`` at the last pace."""
-    per, last = pace
-    if last == 0:
-        return _FIRST_STEPS
-    want = CHUNK_SECONDS / max(per * nblk, 1e-12)
-    # grow at most 16x a chunk: a first timing of a few microseconds is noisy
-    return int(max(1, min(want, 16 * last, 2**62)))
+    return next_window(pace[0] * nblk, pace[1], CHUNK_SECONDS)
 
 
 def _executor(threads: int):

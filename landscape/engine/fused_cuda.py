@@ -35,6 +35,7 @@ from .. import _rng as RNG
 from ..events import ENTER_BALL, LEAVE_BALL
 from ..optim import _rules as R
 from ..optim import schedules as S
+from ._chunks import next_window
 
 # this module is imported only when a CUDA run is asked for; kernels refer to
 # ``cuda`` as a module global (the CUDA simulator swaps it for its own)
@@ -304,8 +305,6 @@ CHUNK_SECONDS = 0.2
 #: Results do not depend on it (tests set it to force many launches).
 CHUNK_STEPS = 0
 
-_FIRST_STEPS = 16
-
 
 def _window(pace) -> int:
     """Steps for the next launch: about ``CHUNK_SECONDS`` at the last pace.
@@ -313,12 +312,7 @@ def _window(pace) -> int:
     ``pace`` is ``[seconds per step, steps]`` of the last launch (steps 0:
     none yet).
     """
-    per, last = pace
-    if last == 0:
-        return _FIRST_STEPS
-    want = CHUNK_SECONDS / max(per, 1e-12)
-    # grow at most 16x a launch: a first timing of a few microseconds is noisy
-    return int(max(1, min(want, 16 * last, 2**62)))
+    return next_window(pace[0], pace[1], CHUNK_SECONDS)
 
 
 def _state(n_opt: int, n_pad: int, d: int, n_ev: int, dtype):

@@ -246,7 +246,7 @@ def test_step_and_trajectory_chunks_together(monkeypatch):
 
 def test_adaptive_step_chunks(monkeypatch):
     """With CHUNK_STEPS = 0 the launches follow CHUNK_SECONDS; same numbers."""
-    from landscape.engine import fused_cuda
+    from landscape.engine import _chunks, fused_cuda
 
     surf = ls.surfaces.rosenbrock()
     x0 = ls.starts.normal(7, [-1.5, 2.0], 0.3, seed=2)
@@ -263,7 +263,7 @@ def test_adaptive_step_chunks(monkeypatch):
     monkeypatch.setattr(fused_cuda, "_window", spy)
     monkeypatch.setattr(fused_cuda, "CHUNK_SECONDS", 1e-9)
     parts = _cuda_run(monkeypatch, 0, surf, opts, x0, 40, **kw)
-    assert windows[0] == fused_cuda._FIRST_STEPS and windows[1:] and set(windows[1:]) == {1}
+    assert windows[0] == _chunks.FIRST_STEPS and windows[1:] and set(windows[1:]) == {1}
     assert_same(parts, whole)
 
 
