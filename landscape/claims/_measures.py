@@ -234,25 +234,24 @@ def _late_distance(ev, k, c, last):
     return _per_traj(res, k, c.stat, c.trajectory, one)
 
 
-def _times(res, event):
-    from .. import stats
-
+def _check_event(res, event) -> None:
     if event not in res.events:
         raise ValueError(f"event must be one of {sorted(res.events)}, got {event!r}")
-    return stats.times(res, event)
 
 
 def _event_step(ev, k, c, event):
     from .. import stats
 
     res = _result(ev)
-    d = _times(res, event)[res.names[k]]
+    _check_event(res, event)
+    d = stats.times(res, event)[res.names[k]]
     return float(stats.kaplan_meier(d).median().value)
 
 
 def _reached_by(ev, k, c, event, step):
     res = _result(ev)
-    t = np.asarray(res.events[event][k]) if event in res.events else _times(res, event)
+    _check_event(res, event)
+    t = np.asarray(res.events[event][k])
     return float(np.mean((t >= 0) & (t <= step)))
 
 
