@@ -62,7 +62,7 @@ from . import stats as _stats
 from . import surfaces as _surfaces
 from ._atomic import atomic_path
 from .engine import simulate
-from .engine.simulate import _optimizers as _name_optimizers
+from .engine.simulate import named_optimizers as _name_optimizers
 from .optim.noise import Noise, gaussian
 from .optim.optimizers import Optimizer
 

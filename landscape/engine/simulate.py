@@ -19,12 +19,13 @@ from ..surfaces import Surface
 from . import batched as _batched
 from . import fused_cpu
 
-__all__ = ["simulate"]
+__all__ = ["named_optimizers", "simulate"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
-def _optimizers(optimizers):
+def named_optimizers(optimizers):
+    """``(names, optimizers)`` from an Optimizer, a list or a dict; duplicate names get ``#2``, ``#3``."""
     if isinstance(optimizers, Optimizer):
         items = [(optimizers.label, optimizers)]
     elif isinstance(optimizers, dict):
@@ -218,7 +219,7 @@ def simulate(
     if not isinstance(surface, Surface):
         raise ValueError(f"surface must be a landscape.surfaces.Surface, got {surface!r}")
     is_batched = _check_batched(surface)
-    names, opts = _optimizers(optimizers)
+    names, opts = named_optimizers(optimizers)
     X0 = _starts(x0, surface.dim)
     if is_batched and getattr(surface.batched, "manifold", None) == "sphere":
         X0 = _batched.retract(X0)
