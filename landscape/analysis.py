@@ -76,7 +76,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from . import _validate as V
-from .escape import Table
+from .table import Table
 from .results import Result
 
 __all__ = [
