@@ -260,11 +260,8 @@ def test_estimate_index_slq():
 
 
 def test_pspin_p2_eigenvectors():
-    pspin = getattr(ls.surfaces, "pspin", None)
-    if pspin is None:
-        pytest.skip("ls.surfaces.pspin not available yet")
     d = 30
-    surf = pspin(dim=d, p=2, seed=3)
+    surf = ls.surfaces.pspin(dim=d, p=2, seed=3)
     # H is a quadratic form on the sphere: its Hessian is constant
     J = surf.hessian(np.ones(d))
     lam, U = np.linalg.eigh(0.5 * (J + J.T))

@@ -13,6 +13,8 @@ import pytest
 
 import landscape as ls
 from landscape.surfaces import random as R
+from landscape.surfaces.random import protocol
+from landscape.surfaces.random._trig import features_kernel
 
 S = ls.surfaces
 FAMILIES = ("gaussian_field", "pspin", "random_quadratic", "random_strict_saddle")
@@ -147,7 +149,8 @@ def test_chunked_rows_give_the_same_numbers(case, monkeypatch):
     X = sample(surf, 11, seed=6)
     F, G = surf.value_and_grad(X)
     surf.batched.clear_workspace()
-    monkeypatch.setattr(R, "WORK_BYTES", 1)  # one row per chunk
+    monkeypatch.setattr(protocol, "WORK_BYTES", 1)  # one row per chunk
+    assert protocol.rows_per_chunk(8) == 1  # read at call time
     F1, G1 = surf.value_and_grad(X)
     np.testing.assert_allclose(F1, F, rtol=1e-12, atol=1e-12 * max(1.0, np.max(np.abs(F))))
     np.testing.assert_allclose(G1, G, rtol=1e-12, atol=1e-12 * max(1.0, np.max(np.abs(G))))
@@ -200,13 +203,13 @@ def test_feature_kernel_matches_numpy_trigonometry():
         Z0 = rng.standard_normal((5, K)) * scale
         Z0[0, :3] = [np.pi / 4, -np.pi / 4, 3 * np.pi / 2]  # quadrant edges
         Z, F = Z0.copy(), np.empty(5)
-        R._features_kernel(Z, b, ca, F)
+        features_kernel(Z, b, ca, F)
         z = Z0 + b
         np.testing.assert_allclose(Z, -ca * np.sin(z), rtol=0, atol=4e-16 * np.max(np.abs(ca)))
         np.testing.assert_allclose(F, np.cos(z) @ ca, rtol=0, atol=1e-14 * np.sum(np.abs(ca)))
     Z = np.array([[np.nan, np.inf, 0.0]])
     F = np.empty(1)
-    R._features_kernel(Z, np.zeros(3), np.ones(3), F)
+    features_kernel(Z, np.zeros(3), np.ones(3), F)
     assert np.isnan(Z[0, 0]) and np.isnan(Z[0, 1]) and Z[0, 2] == 0.0 and np.isnan(F[0])
 
 
