@@ -16,14 +16,22 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.1.0"
 
-from . import datasets, events, minibatch, optim, starts, surfaces
+import sys as _sys
+
+from . import averages, datasets, events, minibatch, optim, starts, surfaces
 from ._backend import CudaUnavailable
+from .averages import ewa, ewa_window
 from .engine import simulate
-from .ewa import ewa, ewa_window
 from .optim import noise, schedules
 from .results import Result, load
 
-_LAZY = ("analysis", "claims", "escape", "stats")  # import scipy.stats on first use only
+# The module landscape/ewa.py is now landscape/averages.py: ``ls.ewa`` is the
+# function only.  Until render/ and claims/ import ``..averages``, the old
+# module path resolves to the new module (``from landscape.ewa import ewa``).
+_sys.modules.setdefault(f"{__name__}.ewa", averages)
+
+# imported on first use (scipy.stats, scipy.sparse, the renderers): import landscape stays fast
+_LAZY = ("analysis", "claims", "escape", "recipes", "render", "stats")
 
 
 def __getattr__(name):
@@ -34,11 +42,16 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "CudaUnavailable",
     "Result",
     "__version__",
     "analysis",
+    "averages",
     "claims",
     "datasets",
     "escape",
@@ -49,6 +62,8 @@ __all__ = [
     "minibatch",
     "noise",
     "optim",
+    "recipes",
+    "render",
     "schedules",
     "simulate",
     "starts",

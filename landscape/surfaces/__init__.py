@@ -63,11 +63,32 @@ def make(name, **params):
     return _REGISTRY.make(name, **params)
 
 
+# every registered surface plus the other public names (tests/test_package.py checks it)
 __all__ = [
     "Surface",
+    "ackley",
+    "beale",
+    "elongated_bowl",
     "energy_per_spin",
+    "gaussian_field",
+    "goldstein_price",
+    "himmelblau",
+    "linear_regression",
+    "logistic_regression",
     "make",
+    "monkey_saddle",
     "names",
+    "plateau",
+    "pspin",
     "pspin_energies",
-    *_REGISTRY.names(),
+    "quadratic",
+    "random_quadratic",
+    "random_strict_saddle",
+    "rastrigin",
+    "rosenbrock",
+    "saddle",
+    "six_hump_camel",
+    "strict_saddle",
+    "styblinski_tang",
+    "tanh_network",
 ]
