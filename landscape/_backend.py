@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["CudaUnavailable", "cuda", "cuda_status", "resolve"]
+__all__ = ["BACKENDS", "CudaUnavailable", "check", "cuda", "cuda_status", "resolve"]
 
+#: The simulation backends (``simulate``'s, the recipes' and the CLI's ``backend``).
 BACKENDS = ("cpu", "cuda", "auto")
 _log = logging.getLogger("landscape")
 _STATE = {"warned": False}
@@ -64,6 +65,23 @@ def _driver_reason(_cuda) -> str:
         detail = lines[1] if len(lines) > 1 else (lines[0] if lines else "unknown error")
         return f"no usable NVIDIA driver ({detail})"
     return "no CUDA device was found (the driver reports none)"
+
+
+def check(backend) -> str:
+    """``backend`` if it is one of :data:`BACKENDS` and can run here, before any work.
+
+    Raises ``ValueError`` (one line) for an unknown name, and for ``"cuda"``
+    where no usable GPU is there (saying why); ``"auto"`` always passes (it
+    falls back to the CPU).  Used by recipes and the CLI to fail before
+    simulating or rendering anything.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "cuda":
+        ok, why = cuda_status()
+        if not ok:
+            raise ValueError(f"backend 'cuda' is not usable here: {why} (use cpu or auto)")
+    return backend
 
 
 def resolve(backend: str) -> str:

@@ -15,8 +15,13 @@ import os
 import sys
 import time
 
-from . import __version__
-from ._backend import CudaUnavailable
+from . import __version__, _backend
+from ._backend import BACKENDS, CudaUnavailable
+from .render import FORMATS, STILL_FORMAT
+
+#: ``--format`` values: the output formats without their dot.
+_FORMAT_NAMES = tuple(f.lstrip(".") for f in FORMATS)
+_STILL = STILL_FORMAT.lstrip(".")
 
 
 def _cmd_list(args) -> int:
@@ -77,10 +82,6 @@ def _claims_status(failed: int) -> int:
     return 0
 
 
-_FORMATS = ("gif", "mp4", "png")
-_BACKENDS = ("cpu", "cuda", "auto")
-
-
 def _show_progress(args) -> bool:
     return not args.quiet and sys.stderr.isatty() and not os.environ.get("CI")
 
@@ -102,17 +103,15 @@ def _number(text, flag, kind, minimum=None, positive=False):
 
 
 def _run_options(args) -> dict:
-    if args.backend not in _BACKENDS:
-        raise ValueError(f"--backend must be one of {', '.join(_BACKENDS)}, got {args.backend!r}")
+    if args.backend not in BACKENDS:
+        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {args.backend!r}")
     fmt = args.format
     if fmt is not None:
         fmt = fmt.lower().lstrip(".")
-        if fmt not in _FORMATS:
-            raise ValueError(f"--format must be one of {', '.join(_FORMATS)}, got {args.format!r}")
-    if args.backend == "cuda":
-        from .recipes import _check_backend
-
-        _check_backend("cuda")  # fail before any work
+        if fmt not in _FORMAT_NAMES:
+            allowed = ", ".join(_FORMAT_NAMES)
+            raise ValueError(f"--format must be one of {allowed}, got {args.format!r}")
+    _backend.check(args.backend)  # cuda without a GPU: fail before any work
     return {
         "backend": args.backend,
         "fmt": fmt,
@@ -127,9 +126,9 @@ def _cmd_render(args) -> int:
 
     opts = _run_options(args)
     recipe = recipes.load(recipes.find(args.recipe))
-    if opts["fmt"] is not None and not recipe.animated and opts["fmt"] != "png":
+    if opts["fmt"] is not None and not recipe.animated and opts["fmt"] != _STILL:
         raise ValueError(
-            f"{args.recipe}: draws a still figure; --format must be png, got {opts['fmt']!r}"
+            f"{args.recipe}: draws a still figure; --format must be {_STILL}, got {opts['fmt']!r}"
         )
     t0 = time.perf_counter()
     made = recipe.make(args.output, **opts)
@@ -160,7 +159,7 @@ def _cmd_gallery(args) -> int:
     failed = 0
     for recipe in chosen:
         kw = dict(opts)
-        if kw["fmt"] not in (None, "png") and not recipe.animated:
+        if kw["fmt"] not in (None, _STILL) and not recipe.animated:
             kw["fmt"] = None  # still figures stay .png
         t0 = time.perf_counter()
         made = recipe.make(out_dir, **kw)
@@ -176,14 +175,14 @@ def _add_run_arguments(s) -> None:
     s.add_argument(
         "--backend",
         default="cpu",
-        metavar="{cpu,cuda,auto}",
+        metavar="{" + ",".join(BACKENDS) + "}",
         help="simulation backend (default cpu)",
     )
     s.add_argument(
         "--format",
         default=None,
-        metavar="{gif,mp4,png}",
-        help="output format (png: the last frame); default: the recipe's output",
+        metavar="{" + ",".join(_FORMAT_NAMES) + "}",
+        help=f"output format ({_STILL}: the last frame); default: the recipe's output",
     )
     s.add_argument(
         "--scale", default="1.0", metavar="S", help="multiply the picture size by S (default 1)"

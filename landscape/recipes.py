@@ -109,18 +109,20 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _backend, optim, render, starts, surfaces
 from . import _validate as V
 from . import claims as _claims
 from . import events as _events
-from . import optim, starts, surfaces
 from .optim import noise as _noise
 from .optim import schedules as _schedules
+from .results import Result
 
 __all__ = [
     "RENDERERS",
     "Made",
     "Recipe",
     "RecipeError",
+    "check_backend",
     "find",
     "gallery_dir",
     "gallery_paths",
@@ -129,11 +131,8 @@ __all__ = [
     "stage",
 ]
 
-#: Output formats when ``landscape.render`` is not importable (it defines FORMATS).
-_FALLBACK_FORMATS = (".gif", ".mp4", ".png")
 #: Default output directory of :meth:`Recipe.run` and ``landscape gallery``.
 DEFAULT_OUT_DIR = "gallery"
-_BACKENDS = ("cpu", "cuda", "auto")
 _DEFAULT_SIZE = (960, 540)
 _DEFAULT_DPI = 100
 _MIN_PIXELS = 16
@@ -969,7 +968,7 @@ class Recipe:
             raise RecipeError(
                 f"{_display(self.path)}: render.kind = {self.kind!r} simulates nothing"
             )
-        _check_backend(backend)
+        check_backend(backend)
         opts = dict(self.simulate_options)
         base_noise = opts.pop("noise")
         groups: dict = {}
@@ -995,10 +994,10 @@ class Recipe:
                 raise
             except ValueError as exc:  # e.g. the memory estimate: name the file and the table
                 raise RecipeError(_one_line(f"{_display(self.path)}: simulate: {exc}")) from None
-            parts.append((nz, res))
+            parts.append(res)
         if len(parts) == 1:
-            return parts[0][1]
-        return _join(parts, list(self.optimizers))
+            return parts[0]
+        return Result.concat(parts, order=list(self.optimizers))
 
     # -- rendering --------------------------------------------------------------
     def out_path(self, out=None, fmt=None) -> Path:
@@ -1087,10 +1086,6 @@ class Recipe:
             max_frames = ctx.check(V.integer, ("max_frames",), max_frames, minimum=1)
         target = self.out_path(out, fmt)
         size, dpi = _scaled(self, scale)
-        try:
-            from . import render
-        except ImportError as exc:  # pragma: no cover - until landscape.render lands
-            raise RecipeError(f"landscape.render is not available: {exc}") from None
         spec = RENDERERS[self.kind]
         fn = getattr(render, spec.function, None)
         if fn is None:  # pragma: no cover
@@ -1160,72 +1155,12 @@ class Made:
         return all(v.holds for v in self.verdicts)
 
 
-def _join(parts, order):
-    """One Result from several launches that differ only in their optimizers."""
-    from .results import Result
-
-    first = parts[0][1]
-    where = {}
-    for j, (_, res) in enumerate(parts):
-        for i, nm in enumerate(res.names):
-            where[nm] = (j, i)
-
-    def stack(get):
-        return np.stack([get(parts[where[nm][0]][1])[where[nm][1]] for nm in order])
-
-    configs = {}
-    for nz, res in parts:
-        for entry in res.config["optimizers"]:
-            configs[entry["name"]] = {**entry, "noise": None if nz is None else nz.describe()}
-    config = dict(first.config)
-    config["optimizers"] = [configs[nm] for nm in order]
-    config["noise"] = "per optimizer (see optimizers[i].noise)"
-    batch_loss = None
-    if first.batch_loss is not None:
-        batch_loss = stack(lambda r: r.batch_loss)
-        per = {}
-        for _, res in parts:
-            mb = res.config["minibatch"]
-            for i, nm in enumerate(res.names):
-                per[nm] = (mb["batch_size"][i], mb["steps_per_epoch"][i])
-        config["minibatch"] = {
-            **first.config["minibatch"],
-            "batch_size": [per[nm][0] for nm in order],
-            "steps_per_epoch": [per[nm][1] for nm in order],
-        }
-    return Result(
-        names=list(order),
-        positions=stack(lambda r: r.positions),
-        frame_steps=first.frame_steps,
-        final=stack(lambda r: r.final),
-        final_loss=stack(lambda r: r.final_loss),
-        events={ev: stack(lambda r, ev=ev: r.events[ev]) for ev in first.events},
-        diverged=stack(lambda r: r.diverged),
-        x0=first.x0,
-        config=config,
-        surface=first.surface,
-        batch_loss=batch_loss,
-    )
-
-
-def _check_backend(backend) -> None:
-    if backend not in _BACKENDS:
-        raise RecipeError(f"backend must be one of {', '.join(_BACKENDS)}, got {backend!r}")
-    if backend == "cuda":
-        from . import _backend
-
-        ok, why = _backend.cuda_status()
-        if not ok:
-            raise RecipeError(f"backend 'cuda' is not usable here: {why} (use cpu or auto)")
-
-
-def _formats():
+def check_backend(backend) -> None:
+    """Raise :class:`RecipeError` unless ``backend`` can run here (:func:`landscape._backend.check`)."""
     try:
-        from . import render
-
-        return tuple(getattr(render, "FORMATS", _FALLBACK_FORMATS))
-    except ImportError:  # pragma: no cover
-        return _FALLBACK_FORMATS
+        _backend.check(backend)
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
 
 
 def _is_dir(out) -> bool:
@@ -1238,14 +1173,14 @@ def _fmt(fmt) -> str:
         raise RecipeError(f"format must be a string like 'gif', got {fmt!r}")
     f = fmt.lower()
     f = f if f.startswith(".") else "." + f
-    allowed = _formats()
+    allowed = render.FORMATS
     if f not in allowed:
         raise RecipeError(f"format must be one of {', '.join(a[1:] for a in allowed)}, got {fmt!r}")
     return f
 
 
 def _check_suffix(recipe, suffix) -> None:
-    allowed = _formats() if recipe.animated else (".png",)
+    allowed = render.FORMATS if recipe.animated else (render.STILL_FORMAT,)
     if suffix.lower() not in allowed:
         still = "" if recipe.animated else " (this recipe draws a still figure)"
         raise RecipeError(
@@ -1379,13 +1314,13 @@ def load(path) -> Recipe:
     claims = _claims_of(ctx, data.get("claims", []), kind, list(opts), sim, scheds, surf)
 
     name = path.stem
-    default_output = name + (".gif" if animated else ".png")
+    default_output = name + (render.ANIMATION_FORMAT if animated else render.STILL_FORMAT)
     output = default_output
     if "output" in data:
         output = _nonempty_string(ctx, ("output",), data["output"])
         if Path(output).name != output or output in (".", ".."):
             raise ctx.error(("output",), f"must be a file name without directories, got {output!r}")
-        allowed = _formats() if animated else (".png",)
+        allowed = render.FORMATS if animated else (render.STILL_FORMAT,)
         if Path(output).suffix.lower() not in allowed:
             still = "" if animated else " (this renderer draws a still figure)"
             raise ctx.error(("output",), f"must end in {', '.join(allowed)}{still}, got {output!r}")

@@ -200,6 +200,95 @@ class Result:
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join(lines)
 
+    @classmethod
+    def concat(cls, parts, order=None) -> Result:
+        """One Result from runs that differ only in their optimizers.
+
+        The runs must share the surface, the starts ``x0``, the number of
+        steps, the recorded frames, the recorded trajectories and the event
+        names (e.g. the same recipe run once per noise level, with common
+        random numbers); their optimizers are stacked along the first axis.
+
+        Parameters
+        ----------
+        parts : sequence of Result
+            At least one; optimizer names must be distinct across parts.
+        order : sequence of str, optional
+            The optimizer names of the result, in order (a permutation of
+            all the parts' names); default: each part's names in turn.
+
+        Returns
+        -------
+        Result
+            ``config`` is the first part's, with the optimizers (and, on a
+            finite sum, the mini-batch sizes) of every part.  Where the parts
+            ran with different gradient noise, each optimizer's entry in
+            ``config["optimizers"]`` says its own ``noise`` and
+            ``config["noise"]`` says so.
+
+        Raises
+        ------
+        ValueError
+            Naming the first part that differs and what differs.
+        """
+        parts = list(parts)
+        if not parts or not all(isinstance(p, Result) for p in parts):
+            raise ValueError(f"parts must be a non-empty sequence of Result, got {parts!r}")
+        first = parts[0]
+        where = {}
+        for j, part in enumerate(parts):
+            _check_concatenable(first, part, j)
+            for i, name in enumerate(part.names):
+                if name in where:
+                    raise ValueError(
+                        f"parts[{j}] repeats the optimizer name {name!r}; names must be distinct"
+                    )
+                where[name] = (j, i)
+        names = list(where) if order is None else list(order)
+        if sorted(names) != sorted(where):
+            raise ValueError(
+                f"order must be a permutation of the parts' names {list(where)}, got {order!r}"
+            )
+
+        def stack(get):
+            return np.stack([get(parts[where[nm][0]])[where[nm][1]] for nm in names])
+
+        entries, noises = {}, [p.config.get("noise") for p in parts]
+        per_noise = any(nz != noises[0] for nz in noises)
+        for part, nz in zip(parts, noises, strict=True):
+            for i, entry in enumerate(part.config.get("optimizers", [])):
+                name = part.names[i]
+                entries[name] = {**entry, "noise": nz} if per_noise else entry
+        config = dict(first.config)
+        if entries:
+            config["optimizers"] = [entries[nm] for nm in names]
+        if per_noise:
+            config["noise"] = "per optimizer (see optimizers[i].noise)"
+        if first.minibatch is not None:
+            per = {}
+            for part in parts:
+                mb = part.minibatch
+                for i, nm in enumerate(part.names):
+                    per[nm] = (mb["batch_size"][i], mb["steps_per_epoch"][i])
+            config["minibatch"] = {
+                **first.minibatch,
+                "batch_size": [per[nm][0] for nm in names],
+                "steps_per_epoch": [per[nm][1] for nm in names],
+            }
+        return cls(
+            names=names,
+            positions=stack(lambda r: r.positions),
+            frame_steps=first.frame_steps,
+            final=stack(lambda r: r.final),
+            final_loss=stack(lambda r: r.final_loss),
+            events={ev: stack(lambda r, ev=ev: r.events[ev]) for ev in first.events},
+            diverged=stack(lambda r: r.diverged),
+            x0=first.x0,
+            config=config,
+            surface=first.surface,
+            batch_loss=None if first.batch_loss is None else stack(lambda r: r.batch_loss),
+        )
+
     def save(self, path) -> Path:
         """Write an ``.npz`` file (arrays + JSON config); read it with :func:`load`.
 
@@ -230,6 +319,37 @@ class Result:
         with atomic_path(path, ".npz") as tmp, open(tmp, "wb") as fh:
             np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
         return path
+
+
+def _check_concatenable(first: Result, part: Result, j: int) -> None:
+    """``part`` (``parts[j]``) ran what ``first`` ran, but for its optimizers."""
+    what = f"parts[{j}]"
+    if part.steps != first.steps:
+        raise ValueError(f"{what} ran {part.steps} steps, parts[0] {first.steps}")
+    if not np.array_equal(part.frame_steps, first.frame_steps):
+        raise ValueError(
+            f"{what} recorded frames at other steps than parts[0] "
+            f"({len(part.frame_steps)} frames vs {len(first.frame_steps)})"
+        )
+    if part.x0.shape != first.x0.shape or not np.array_equal(part.x0, first.x0):
+        raise ValueError(f"{what} started from other points x0 than parts[0]")
+    if part.positions.shape[1:] != first.positions.shape[1:]:
+        raise ValueError(
+            f"{what} recorded positions of shape {part.positions.shape[1:]} per optimizer, "
+            f"parts[0] {first.positions.shape[1:]}"
+        )
+    s0, s1 = first.config.get("surface"), part.config.get("surface")
+    if part.surface is not first.surface and s0 != s1:
+        raise ValueError(f"{what} ran on another surface ({s1}) than parts[0] ({s0})")
+    if list(part.events) != list(first.events):
+        raise ValueError(f"{what} has events {list(part.events)}, parts[0] {list(first.events)}")
+    if (part.batch_loss is None) != (first.batch_loss is None):
+        raise ValueError(f"{what} and parts[0] must both be mini-batch runs or neither")
+    if first.minibatch is not None and part.minibatch["m"] != first.minibatch["m"]:
+        raise ValueError(
+            f"{what} drew mini-batches from m = {part.minibatch['m']} examples, "
+            f"parts[0] from {first.minibatch['m']}"
+        )
 
 
 def _cell(v) -> str:

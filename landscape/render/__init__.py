@@ -22,23 +22,76 @@ of its frames, e.g. to check the layout with :func:`layout_report`:
 >>> render.layout_report(fig)["ok"]                                     # doctest: +SKIP
 True
 
+Recipes and other declarative callers reach the renderers through
+:data:`RENDERERS`: each renderer declares its inputs and options once
+beside its code (:class:`Renderer`, :mod:`landscape.render.options`) and
+shares the frame options (size, dpi, title, fps, max_frames, progress) of
+:class:`FrameOptions`.
+
 Importing this module imports neither pyplot nor any kernel; figures are
 ``matplotlib.figure.Figure`` objects with an Agg canvas (no global state).
 """
 
 from ._colours import palette
 from ._layout import layout_report
-from ._writers import DEFAULT_MAX_FRAMES, FORMATS, Plot, draw_frame, save_animation, save_figure
-from .course import ewa_figure, schedule_figure
-from .curves import loss_curves, minibatch_curves, survival_curves
-from .race import race
-from .surface3d import surface3d
-from .swarm import swarm
+from ._writers import (
+    ANIMATION_FORMAT,
+    DEFAULT_MAX_FRAMES,
+    FORMATS,
+    STILL_FORMAT,
+    Plot,
+    draw_frame,
+    save_animation,
+    save_figure,
+)
+from .course import EWA, SCHEDULES, ewa_figure, schedule_figure
+from .curves import LOSS_CURVES, MINIBATCH, SURVIVAL, loss_curves, minibatch_curves, survival_curves
+from .options import FrameOptions, Renderer, RunFacts
+from .race import RACE, race
+from .surface3d import SURFACE3D, surface3d
+from .swarm import SWARM, swarm
+
+#: ``kind`` (a recipe's ``render.kind``) -> :class:`Renderer` declaration.  A new
+#: renderer is one module (its function and its declaration) plus one line here;
+#: from outside the package, :func:`register`.
+RENDERERS = {
+    "race": RACE,
+    "swarm": SWARM,
+    "surface3d": SURFACE3D,
+    "loss_curves": LOSS_CURVES,
+    "minibatch": MINIBATCH,
+    "survival": SURVIVAL,
+    "ewa": EWA,
+    "schedules": SCHEDULES,
+}
+
+
+def register(kind: str, renderer: Renderer) -> Renderer:
+    """Make ``renderer`` available to recipes as ``render.kind = kind``; returns it.
+
+    ``kind`` must be a new name (letters, digits, ``_``); see
+    :mod:`landscape.render.options` for what a declaration holds.
+    """
+    if not isinstance(kind, str) or not kind.isidentifier():
+        raise ValueError(f"kind must be a name (letters, digits, _), got {kind!r}")
+    if kind in RENDERERS:
+        raise ValueError(f"kind {kind!r} is already registered (to {RENDERERS[kind].name})")
+    if not isinstance(renderer, Renderer):
+        raise ValueError(f"renderer must be a landscape.render.Renderer, got {renderer!r}")
+    RENDERERS[kind] = renderer
+    return renderer
+
 
 __all__ = [
+    "ANIMATION_FORMAT",
     "DEFAULT_MAX_FRAMES",
     "FORMATS",
+    "RENDERERS",
+    "STILL_FORMAT",
+    "FrameOptions",
     "Plot",
+    "Renderer",
+    "RunFacts",
     "draw_frame",
     "ewa_figure",
     "layout_report",
@@ -46,6 +99,7 @@ __all__ = [
     "minibatch_curves",
     "palette",
     "race",
+    "register",
     "save_animation",
     "save_figure",
     "schedule_figure",

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _validate as V
 from . import _writers as W
+from . import options as O
 from ._colours import halo, palette
 
 __all__ = ["colours", "halo_stroke", "halo_width", "step_title"]
@@ -37,12 +38,8 @@ def halo_stroke(colour, linewidth: float, extra: float = 2.2):
 # argument checks
 # --------------------------------------------------------------------------
 def check_size(size) -> tuple[int, int]:
-    """``(width, height)`` in pixels, two ints >= 16."""
-    try:
-        w, h = size
-    except (TypeError, ValueError):
-        raise ValueError(f"size must be (width, height) in pixels, got {size!r}") from None
-    return V.integer("size[0]", w, minimum=16), V.integer("size[1]", h, minimum=16)
+    """``(width, height)`` in pixels, two ints >= 16 (:func:`.options.frame_size`)."""
+    return O.frame_size(size)
 
 
 def check_frames(result, what: str = "result") -> int:

@@ -36,14 +36,18 @@ import numpy as np
 
 from .. import _validate as V
 from .._atomic import atomic_path
+from . import options as O
 from ._encoders import GifSink, Mp4Sink, PngSink
 
 __all__ = [
     "DEFAULT_MAX_FRAMES",
+    "ANIMATION_FORMAT",
     "FORMATS",
+    "STILL_FORMAT",
     "Plot",
     "draw_frame",
     "find_ffmpeg",
+    "finish",
     "frame_indices",
     "renderer",
     "save_animation",
@@ -51,8 +55,13 @@ __all__ = [
     "save_plot",
 ]
 
-#: Output formats, chosen by the extension of ``out``.
+#: Output formats, chosen by the extension of ``out`` (the one definition: recipes
+#: and the CLI read it).
 FORMATS = (".gif", ".mp4", ".png")
+#: The format of an animation when none is asked for.
+ANIMATION_FORMAT = ".gif"
+#: The only format of a still figure in recipes (the last frame of an animation also).
+STILL_FORMAT = ".png"
 
 VIDEO_HINT = 'pip install "landscape[video]"'
 
@@ -262,7 +271,9 @@ def _artist_colours(artists) -> list:
 # --------------------------------------------------------------------------
 # the writer
 # --------------------------------------------------------------------------
-def save_animation(fig, update, n_frames, out, *, fps=20, dpi=100, progress=False) -> Path:
+def save_animation(
+    fig, update, n_frames, out, *, fps=O.DEFAULT_FPS, dpi=O.DEFAULT_DPI, progress=False
+) -> Path:
     """Render ``n_frames`` frames of ``fig`` and write them to ``out``.
 
     Parameters
@@ -315,6 +326,23 @@ class Plot:
     progress: bool = False
 
 
+def finish(fig, update, n_shown, *, animate, fps, dpi, progress) -> Plot:
+    """The :class:`Plot` of a figure that can be animated or drawn once.
+
+    Animated: ``update`` reveals it frame by frame; static: the state of the
+    last frame, drawn once, with its step counter (the texts ``update``
+    returns) hidden.  Used by the renderers that take ``animate``.
+    """
+    if animate:
+        return Plot(fig, update, n_shown, fps=fps, dpi=dpi, progress=progress)
+    from matplotlib.text import Text
+
+    for artist in update(n_shown - 1):
+        if isinstance(artist, Text):
+            artist.set_text("")  # no step counter on a static figure
+    return Plot(fig, lambda i: [], 1, animated=False, fps=fps, dpi=dpi)
+
+
 def save_plot(plot: Plot, out) -> Path:
     """Write a :class:`Plot` to ``out`` (its format from the extension)."""
     if plot.animated:
@@ -365,7 +393,7 @@ def renderer(out_at: int):
     return wrap
 
 
-def save_figure(fig, out, *, dpi=100, fps=20) -> Path:
+def save_figure(fig, out, *, dpi=O.DEFAULT_DPI, fps=O.DEFAULT_FPS) -> Path:
     """Write a static figure: ``.png``; a one-frame ``.gif``; a 1-second still ``.mp4``."""
     path, ext = output_path(out)
     fps = V.positive("fps", fps)

@@ -9,9 +9,9 @@ from . import _colours as C
 from . import _layout as Y
 from . import _style as S
 from . import _writers as W
-from .curves import finish
+from . import options as O
 
-__all__ = ["ewa_figure", "schedule_figure"]
+__all__ = ["EWA", "SCHEDULES", "ewa_figure", "schedule_figure"]
 
 BIAS_CORRECTION = ("both", True, False)
 
@@ -29,11 +29,11 @@ def ewa_figure(
     bias_correction="both",
     days=365,
     seed=0,
-    size=(960, 540),
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    dpi=O.DEFAULT_DPI,
     title=None,
     animate=False,
-    fps=20,
+    fps=O.DEFAULT_FPS,
     max_frames=None,
     progress=False,
 ):
@@ -104,11 +104,13 @@ def ewa_figure(
         stamp.set_text(f"day {f}")
         return dynamic
 
-    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
+    return W.finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
 @W.renderer(out_at=1)
-def schedule_figure(schedules, *, lr0=0.2, epochs=30, size=(960, 540), dpi=100, title=None):
+def schedule_figure(
+    schedules, *, lr0=0.2, epochs=30, size=O.DEFAULT_SIZE, dpi=O.DEFAULT_DPI, title=None
+):
     """Learning rate against (1-based) epoch for each schedule.
 
     ``schedules``: dict label -> :class:`~landscape.schedules.Schedule`; each
@@ -151,3 +153,31 @@ def schedule_figure(schedules, *, lr0=0.2, epochs=30, size=(960, 540), dpi=100, 
         title = f"Learning-rate schedules (α₀ = {lr0:g})"
     fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
     return W.Plot(fig, lambda i: [], 1, animated=False, dpi=dpi)
+
+
+def _bias_correction(name, v, facts=None):
+    if isinstance(v, bool) or v == "both":
+        return v
+    raise ValueError(f'{name} must be true, false or "both", got {v!r}')
+
+
+#: The course's figures for declarative callers (recipes): inputs and options.
+EWA = O.Renderer(
+    ewa_figure,
+    inputs=(),
+    options={
+        "betas": O.array(O.beta),
+        "bias_correction": _bias_correction,
+        "days": O.integer(1, O.MAX_COUNT),
+        "seed": O.integer(0, V.MAX_SEED),
+        "animate": O.boolean,
+    },
+    animated=None,
+    frames=lambda options: options["days"],
+)
+SCHEDULES = O.Renderer(
+    schedule_figure,
+    inputs=("schedules",),
+    options={"lr0": O.positive, "epochs": O.integer(1, O.MAX_COUNT)},
+    animated=False,
+)

@@ -12,8 +12,16 @@ from . import _labels as LB
 from . import _layout as Y
 from . import _style as S
 from . import _writers as W
+from . import options as O
 
-__all__ = ["loss_curves", "minibatch_curves", "survival_curves"]
+__all__ = [
+    "LOSS_CURVES",
+    "MINIBATCH",
+    "SURVIVAL",
+    "loss_curves",
+    "minibatch_curves",
+    "survival_curves",
+]
 
 
 def _finite(a) -> np.ndarray:
@@ -29,19 +37,6 @@ def _band_verts(x, lo, hi) -> np.ndarray:
     return np.concatenate([np.column_stack([x, lo]), np.column_stack([x[::-1], hi[::-1]])])
 
 
-def finish(fig, update, n_shown, *, animate, fps, dpi, progress) -> W.Plot:
-    """Animated: reveal frame by frame; static: the last state, drawn once.
-
-    A static figure hides its step counter (the texts ``update`` returns).
-    """
-    if animate:
-        return W.Plot(fig, update, n_shown, fps=fps, dpi=dpi, progress=progress)
-    for artist in update(n_shown - 1):
-        if isinstance(artist, _text_type()):
-            artist.set_text("")  # no step counter on a static figure
-    return W.Plot(fig, lambda i: [], 1, animated=False, fps=fps, dpi=dpi)
-
-
 def _loss_of_first(result) -> np.ndarray:
     """Loss of recorded trajectory 0 of each optimizer, ``(n_optimizers, n_frames)``."""
     surface = getattr(result, "surface", None)
@@ -49,12 +44,6 @@ def _loss_of_first(result) -> np.ndarray:
         with np.errstate(all="ignore"):  # only trajectory 0: no need for the full result.loss
             return surface.value(np.asarray(result.positions[:, 0], dtype=np.float64))
     return np.asarray(result.loss)[:, 0, :]
-
-
-def _text_type():
-    from matplotlib.text import Text
-
-    return Text
 
 
 def _check_quantiles(quantiles) -> np.ndarray:
@@ -75,11 +64,11 @@ def loss_curves(
     *,
     quantiles=(0.1, 0.5, 0.9),
     log=None,
-    size=(960, 540),
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    dpi=O.DEFAULT_DPI,
     title=None,
     animate=False,
-    fps=20,
+    fps=O.DEFAULT_FPS,
     max_frames=None,
     progress=False,
 ):
@@ -159,10 +148,12 @@ def loss_curves(
         stamp.set_text(f"step {int(x[f - 1])}")
         return dynamic
 
-    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
+    return W.finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
 _X_AXES = ("step", "examples", "epoch")
+#: The surfaces whose steps use examples (mini-batches): x_axis "examples" and "epoch".
+FINITE_SUMS = ("linear_regression", "logistic_regression", "tanh_network")
 _X_LABELS = {
     "step": "step (one mini-batch each)",
     "examples": "examples processed",
@@ -177,8 +168,8 @@ def _x_of(result, x_axis) -> np.ndarray:
         return np.broadcast_to(steps, (result.n_optimizers, steps.size))
     if getattr(result, "minibatch", None) is None:
         raise ValueError(
-            f"x_axis={x_axis!r} needs a run on a finite-sum surface (linear_regression, "
-            "logistic_regression, tanh_network), where each step uses examples; use 'step'"
+            f"x_axis={x_axis!r} needs a run on a finite-sum surface ({', '.join(FINITE_SUMS)}), "
+            "where each step uses examples; use 'step'"
         )
     if x_axis == "examples":
         return np.asarray(result.examples_processed(), dtype=np.float64)
@@ -208,11 +199,11 @@ def minibatch_curves(
     log_x=False,
     full_cost=True,
     layout="overlay",
-    size=(960, 540),
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    dpi=O.DEFAULT_DPI,
     title=None,
     animate=False,
-    fps=20,
+    fps=O.DEFAULT_FPS,
     max_frames=None,
     progress=False,
 ):
@@ -369,11 +360,13 @@ def minibatch_curves(
         stamp.set_text(f"step {int(steps[f - 1])}")
         return dynamic
 
-    return finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
+    return W.finish(fig, update, len(frames), animate=animate, fps=fps, dpi=dpi, progress=progress)
 
 
 @W.renderer(out_at=2)
-def survival_curves(result, event, *, size=(960, 540), dpi=100, title=None, log_x=False):
+def survival_curves(
+    result, event, *, size=O.DEFAULT_SIZE, dpi=O.DEFAULT_DPI, title=None, log_x=False
+):
     """Fraction of trajectories that have not yet reached ``event``, against the step.
 
     Exact empirical survival curves: every trajectory runs to the end, so the
@@ -443,3 +436,43 @@ def survival_curves(result, event, *, size=(960, 540), dpi=100, title=None, log_
         title = f"Time to '{event}' on {LB.surface_label(result)}: {n} trajectories per optimizer"
     fig.suptitle(Y.wrapped_title(fig, str(title), fs["title"]), fontsize=fs["title"])
     return W.Plot(fig, lambda i: [], 1, animated=False, dpi=dpi)
+
+
+def _x_axis(name, v, facts=None) -> str:
+    """``x_axis`` of :func:`minibatch_curves`: examples and epochs need a finite sum."""
+    v = O.choice(*_X_AXES)(name, v)
+    if v != "step" and facts is not None and facts.finite_sum is False:
+        raise ValueError(
+            f"{name} = {v!r} needs a finite-sum surface ({', '.join(FINITE_SUMS)}), where "
+            'steps use examples; use "step"'
+        )
+    return v
+
+
+#: The renderers of this module for declarative callers (recipes): inputs and options.
+LOSS_CURVES = O.Renderer(
+    loss_curves,
+    options={"quantiles": O.array(O.quantile), "log": O.boolean, "animate": O.boolean},
+    animated=None,
+)
+MINIBATCH = O.Renderer(
+    minibatch_curves,
+    options={
+        "smooth_beta": O.beta,
+        "x_axis": _x_axis,
+        "log": O.boolean,
+        "log_x": O.boolean,
+        "full_cost": O.boolean,
+        "layout": O.choice("overlay", "panels"),
+        "animate": O.boolean,
+    },
+    animated=None,
+)
+SURVIVAL = O.Renderer(
+    survival_curves,
+    inputs=("result", "event"),
+    options={"event": O.event, "log_x": O.boolean},
+    animated=False,
+    needs_frames=False,
+    required=("event",),
+)

@@ -11,8 +11,9 @@ from . import _layout as Y
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
+from . import options as O
 
-__all__ = ["race"]
+__all__ = ["RACE", "race"]
 
 
 def check_surface(surface, result):
@@ -66,9 +67,9 @@ def race(
     log_loss=None,
     show_critical=True,
     bounds="auto",
-    size=(960, 540),
-    fps=20,
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    fps=O.DEFAULT_FPS,
+    dpi=O.DEFAULT_DPI,
     title=None,
     max_frames=None,
     progress=False,
@@ -236,3 +237,20 @@ def race(
         return dynamic
 
     return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)
+
+
+#: :func:`race` for declarative callers (recipes): its inputs and its options.
+RACE = O.Renderer(
+    race,
+    inputs=("result", "surface"),
+    options={
+        "trajectories": O.array(O.trajectory),
+        "trail": O.integer(0, O.MAX_COUNT),
+        "fade": O.boolean,
+        "levels": O.levels,
+        "log_loss": O.boolean,
+        "show_critical": O.boolean,
+        "bounds": O.bounds,
+    },
+    needs_2d=True,
+)

@@ -11,9 +11,10 @@ from . import _layout as Y
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
+from . import options as O
 from .race import check_traced, legend_labels
 
-__all__ = ["surface3d"]
+__all__ = ["SURFACE3D", "surface3d"]
 
 #: grid points per side of the drawn surface
 GRID = 40
@@ -31,9 +32,9 @@ def surface3d(
     azim=-60.0,
     rotate=False,
     bounds="auto",
-    size=(960, 540),
-    fps=20,
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    fps=O.DEFAULT_FPS,
+    dpi=O.DEFAULT_DPI,
     title=None,
     max_frames=60,
     progress=False,
@@ -152,3 +153,18 @@ def surface3d(
         return dynamic
 
     return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)
+
+
+#: :func:`surface3d` for declarative callers (recipes): its inputs and its options.
+SURFACE3D = O.Renderer(
+    surface3d,
+    inputs=("result", "surface"),
+    options={
+        "trajectories": O.array(O.trajectory),
+        "elev": O.real,
+        "azim": O.real,
+        "rotate": O.boolean,
+        "bounds": O.bounds,
+    },
+    needs_2d=True,
+)

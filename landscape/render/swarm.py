@@ -13,9 +13,10 @@ from . import _layout as Y
 from . import _maps as M
 from . import _style as S
 from . import _writers as W
+from . import options as O
 from .race import check_surface
 
-__all__ = ["swarm"]
+__all__ = ["SWARM", "swarm"]
 
 LAYOUTS = ("panels", "overlay")
 
@@ -54,9 +55,9 @@ def swarm(
     event=None,
     levels=30,
     bounds="auto",
-    size=(960, 540),
-    fps=20,
-    dpi=100,
+    size=O.DEFAULT_SIZE,
+    fps=O.DEFAULT_FPS,
+    dpi=O.DEFAULT_DPI,
     title=None,
     max_frames=None,
     progress=False,
@@ -201,3 +202,18 @@ def swarm(
         return dynamic
 
     return W.Plot(fig, update, len(frames), fps=fps, dpi=dpi, progress=progress)
+
+
+#: :func:`swarm` for declarative callers (recipes): its inputs and its options.
+SWARM = O.Renderer(
+    swarm,
+    inputs=("result", "surface"),
+    options={
+        "layout": O.choice(*LAYOUTS),
+        "max_points": O.integer(1, O.MAX_COUNT),
+        "event": O.event,
+        "levels": O.levels,
+        "bounds": O.bounds,
+    },
+    needs_2d=True,
+)
