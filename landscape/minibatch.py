@@ -115,7 +115,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
             f"surface must be a finite-sum surface (linear_regression, logistic_regression, "
             f"tanh_network), got {surface!r}"
         )
-    from .surfaces.finite_sum import cpu_functions
+    from .engine.stages import cpu_stage
 
     m, b = _mb(fs.m, batch_size)
     th = V.vector("theta", theta, surface.dim)
@@ -125,7 +125,7 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
     ts = np.arange(-(-m // b)) if steps is None else np.asarray(steps, dtype=np.int64).reshape(-1)
     if ts.size == 0 or np.any(ts < 0):
         raise ValueError(f"steps must be non-negative integers, got {steps!r}")
-    stage = cpu_functions(fs.acc)[2]
+    stage = cpu_stage(surface)
     key = _rng.seed_key_of(V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED))
     d = surface.dim
     cost = np.empty((trajs.size, ts.size))

@@ -118,6 +118,7 @@ class OptSpec:
     b2: float = 0.999  # adam(w)
     eps: float = 1e-8
     weight_decay: float = 0.0
+    momentum_decay: float = 0.004  # nadam
     schedule: object = field(default_factory=constant)
 
 
@@ -127,6 +128,8 @@ class _State:
     def __init__(self, d):
         self.m = np.zeros(d)  # velocity / first moment
         self.s = np.zeros(d)  # second moment / accumulator
+        self.vmax = np.zeros(d)  # amsgrad: running maximum of the second moment
+        self.mu_product = 1.0  # nadam
         self.t = 0  # updates made
 
 
@@ -160,6 +163,22 @@ def update(spec: OptSpec, st: _State, x, g, alpha):
         if k == "adamw":
             return x - alpha * (spec.weight_decay * x + step)
         return x - alpha * step
+    if k == "amsgrad":  # Reddi et al. 2018, as torch.optim.Adam(amsgrad=True)
+        st.m = spec.b1 * st.m + (1.0 - spec.b1) * g
+        st.s = spec.b2 * st.s + (1.0 - spec.b2) * g**2
+        st.vmax = np.maximum(st.vmax, st.s)
+        mhat = st.m / (1.0 - spec.b1**st.t)
+        vhat = st.vmax / (1.0 - spec.b2**st.t)
+        return x - alpha * mhat / (np.sqrt(vhat) + spec.eps)
+    if k == "nadam":  # Dozat 2016, as torch.optim.NAdam
+        mu = spec.b1 * (1.0 - 0.5 * 0.96 ** (st.t * spec.momentum_decay))
+        mu_next = spec.b1 * (1.0 - 0.5 * 0.96 ** ((st.t + 1) * spec.momentum_decay))
+        st.mu_product *= mu
+        st.m = spec.b1 * st.m + (1.0 - spec.b1) * g
+        st.s = spec.b2 * st.s + (1.0 - spec.b2) * g**2
+        denom = np.sqrt(st.s / (1.0 - spec.b2**st.t)) + spec.eps
+        x = x - alpha * (1.0 - mu) / (1.0 - st.mu_product) * g / denom
+        return x - alpha * mu_next / (1.0 - st.mu_product * mu_next) * st.m / denom
     raise ValueError(f"unknown kind {k!r}")
 
 

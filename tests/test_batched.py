@@ -115,6 +115,9 @@ GRID = [  # every kind, several schedules
      ("linear_warmup", {"warmup_steps": 10, "then": ("cosine", {"decay_steps": 40})})),
     ("adamw", {"lr": 0.03, "b1": 0.8, "b2": 0.999, "eps": 1e-6, "weight_decay": 0.1},
      ("piecewise", {"boundaries": [2, 4], "factors": [1.0, 0.3, 0.1], "steps_per_epoch": 10})),
+    ("amsgrad", {"lr": 0.05, "b1": 0.8, "b2": 0.99, "eps": 1e-8}, ("cosine", {"decay_steps": 30})),
+    ("nadam", {"lr": 0.05, "b1": 0.9, "b2": 0.99, "eps": 1e-8, "momentum_decay": 0.01},
+     ("inverse_time", {"decay": 0.3, "steps_per_epoch": 7})),
     ("sgd", {"lr": 3.0}, None),  # unstable along the top eigenvalue: diverges
 ]
 

@@ -20,6 +20,8 @@ import pytest
 
 import landscape as ls
 from landscape import _backend, _rng
+from landscape.engine.plan import Outputs, plan
+from landscape.optim import _rules as R
 from landscape.optim import schedules as S
 
 HERE = Path(__file__).parent
@@ -81,6 +83,15 @@ def _nvvm_available() -> bool:
         return False
 
 
+def _host_state(n_opt, n_pad, d, n_ev, dt):
+    """Host arrays shaped like the CUDA engine's carried state (for typing only)."""
+    return (
+        np.zeros((n_opt, d, n_pad), dt), np.zeros((n_opt, R.N_STATE, d, n_pad), dt),
+        np.zeros((n_opt, n_pad), np.bool_), np.zeros((n_opt, n_ev, n_pad), np.int64),
+        np.zeros((n_opt, n_pad), np.int64), np.zeros((n_opt, R.N_RUN, n_pad)),
+    )  # fmt: skip
+
+
 @pytest.mark.skipif(
     not _nvvm_available(), reason="NVVM/NVRTC not installed (pip install 'landscape[cuda]')"
 )
@@ -102,17 +113,19 @@ def test_every_surface_family_compiles_to_ptx(monkeypatch):
         if surf.batched is not None:  # BLAS surfaces run in the CPU batched engine
             continue
         d, n, n_opt, E = surf.dim, 4, 2, 1
-        args = (
-            0, 10, np.zeros((n, d), dt), 0, 32, np.zeros(n_opt, np.int64), np.zeros((n_opt, 5)),
-            np.zeros(n_opt, np.int64), np.zeros((n_opt, S.ROW_SIZE)), np.zeros(n_opt, np.int64),
-            surf.params.astype(dt), 10, 1, 4, 0.0, _rng.seed_key_of(0), np.zeros(E, np.int64),
-            np.zeros((E, d), dt), np.zeros(E, dt), 1e6, 1e30, np.zeros((n_opt, 3, 4, d), dt),
-            np.zeros((n_opt, 3, 4), dt), np.zeros((n_opt, n, d), dt), np.zeros((n_opt, n), dt),
-            np.zeros((n_opt, n, E), np.int64), np.zeros((n_opt, n), np.int64),
-            np.zeros((n_opt, d, 32), dt), np.zeros((n_opt, d, 32), dt), np.zeros((n_opt, d, 32), dt),
-            np.zeros((n_opt, 32), np.bool_), np.zeros((n_opt, E, 32), np.int64),
-            np.zeros((n_opt, 32), np.int64), np.zeros((n_opt, 2, 32)),
+        out = Outputs(
+            pos=np.zeros((n_opt, 3, 4, d), dt), bloss=np.zeros((n_opt, 3, 4), dt),
+            final=np.zeros((n_opt, n, d), dt), final_loss=np.zeros((n_opt, n), dt),
+            ev_t=np.zeros((n_opt, n, E), np.int64), div_t=np.zeros((n_opt, n), np.int64),
         )  # fmt: skip
+        run_plan = plan(
+            np.zeros(n_opt, np.int64), np.zeros((n_opt, R.HP_SIZE)), np.zeros(n_opt, np.int64),
+            np.zeros((n_opt, S.ROW_SIZE)), np.zeros(n_opt, np.int64), surf.params, 10, 1, 4, 0.0,
+            _rng.seed_key_of(0),
+            (np.zeros(E, np.int64), np.zeros((E, d)), np.zeros(E)), 1e6, False, out,
+        )  # fmt: skip
+        state = _host_state(n_opt, 32, d, E, dt)
+        args = (0, 10, np.zeros((n, d), dt), 0, 32, run_plan, state)
         family, finite_sum = fused_cuda.family_of(surf)
         kern = fused_cuda.kernel_for(family, d, dt, finite_sum)
         sig = tuple(numba.typeof(a) for a in args)

@@ -162,7 +162,7 @@ def test_kernel_matches_reference_across_blocks_with_noise():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # hypothesis' report path on failure
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     kind=st.sampled_from(ls.optim.names()),
     lr=st.floats(1e-3, 0.05),
@@ -183,10 +183,12 @@ def test_random_hyperparameters_match_reference(kind, lr, beta, b2, eps, wd, sch
         hp.update(beta=b2, eps=eps)
     if kind == "adagrad":
         hp["eps"] = eps
-    if kind in ("adam", "adamw"):
+    if kind in ("adam", "adamw", "amsgrad", "nadam"):
         hp.update(b1=beta, b2=b2, eps=eps)
     if kind == "adamw":
         hp["weight_decay"] = wd
+    if kind == "nadam":
+        hp["momentum_decay"] = wd * 0.01
     sdesc = {
         "constant": None,
         "inverse_time": ("inverse_time", {"decay": 0.5, "steps_per_epoch": spe}),

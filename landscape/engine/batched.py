@@ -10,18 +10,19 @@ the rows of one optimizer are contiguous) and each step is
    in the run's dtype; frozen rows are computed too and simply not updated);
 2. one call of a serial ``@njit(nogil=True)`` kernel that, row by row,
    checks divergence, tests the events, records the frame, adds the gradient
-   noise, projects onto the sphere's tangent space when the surface lives on
-   one, applies the optimizer's update rule (the functions of
-   :mod:`landscape.optim._rules`) and retracts onto the sphere.
+   noise (the step pieces of :mod:`landscape.engine._step`, shared with the
+   fused engines, on the row as one lane), projects onto the sphere's
+   tangent space when the surface lives on one, applies the optimizer's
+   update rule (:func:`landscape.optim._rules.update_lanes`, on the row's
+   contiguous coordinates) and retracts onto the sphere.
 
 The kernel is serial on purpose: BLAS runs its own thread pool, and an
 OpenMP ``prange`` loop next to it makes the two pools fight (see DESIGN,
 "High-dim surfaces are GEMM-bound").  Everything the fused engine keys on
 is keyed the same way here: the noise of trajectory ``j`` (index within its
 optimizer) at step ``t`` is ``normal(stream_key(seed_key, j, t), k)``,
-schedules are ``factor_at(kind, row, t)``, the bias-correction powers are
-running products and the per-step scalars come from
-:func:`landscape.optim._rules.step_scalars` in the run's dtype, so both
+schedules, running products and per-step scalars come from
+:func:`landscape.engine._step.begin_step` in the run's dtype, so both
 engines give the same numbers on the same surface (to the rounding of the
 gradient's matrix products).
 
@@ -43,11 +44,9 @@ from numba import njit
 
 from .. import _config
 from .._fpenv import restore_fpenv, set_ftz
-from .._rng import normal, stream_key
 from .._typed import cst
-from ..events import ENTER_BALL, LEAVE_BALL
-from ..optim import _rules as R
-from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
+from ..optim._rules import N_RUN, N_STATE, S_SIZE, rule_of, start, update_lanes
+from ._step import add_noise, begin_step, check_divergence, record_frame, test_events
 
 __all__ = ["MANIFOLDS", "run"]
 
@@ -55,125 +54,55 @@ __all__ = ["MANIFOLDS", "run"]
 MANIFOLDS = (None, "sphere")
 
 
-@njit(inline="always", **_config.NJIT_OPTIONS)
-def _update_row(rule, x, g, m, v, s):
-    """One optimizer step on a row (``x``, ``m``, ``v`` updated in place).
-
-    ``s`` holds the step's scalars (:func:`landscape.optim._rules.step_scalars`)
-    in the row's dtype; each loop runs over contiguous coordinates.
-    """
-    d = x.shape[0]
-    a = s[R.S_A]
-    if rule == R.RULE_GD:
-        for k in range(d):
-            x[k] = R.gd(x[k], g[k], a)
-    elif rule == R.RULE_MOM:
-        b1 = s[R.S_B1]
-        c1 = s[R.S_C1]
-        for k in range(d):
-            x[k], m[k] = R.momentum(x[k], g[k], m[k], a, b1, c1)
-    elif rule == R.RULE_NAG:
-        b1 = s[R.S_B1]
-        for k in range(d):
-            x[k], m[k] = R.nesterov(x[k], g[k], m[k], a, b1)
-    elif rule == R.RULE_RMS:
-        b2 = s[R.S_B2]
-        c2 = s[R.S_C2]
-        e = s[R.S_E]
-        for k in range(d):
-            x[k], v[k] = R.rms(x[k], g[k], v[k], a, b2, c2, e)
-    else:
-        b1 = s[R.S_B1]
-        c1 = s[R.S_C1]
-        b2 = s[R.S_B2]
-        c2 = s[R.S_C2]
-        e = s[R.S_E]
-        dec = s[R.S_DECAY]
-        for k in range(d):
-            x[k], m[k], v[k] = R.adam(x[k], g[k], m[k], v[k], a, b1, c1, b2, c2, e, dec)
-
-
 @njit(**_config.NJIT_OPTIONS)
-def _step(
-    t, steps, n, X, G, F, M, V, live, DT, ET, b1t, b2t, SC, Z,
-    kinds, hp, skinds, srows, sigma, seed_key, ev_kind, ev_center, ev_val, bound, ftz, sphere,
-    rec_every, rec_n, pos,
-):  # fmt: skip
+def _step(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere):
     """Everything of step ``t`` after the gradient, for all ``n_opt * n`` rows.
 
     Rows ``o * n + j`` (optimizer ``o``, trajectory ``j``).  State that
-    lives across steps: ``M``, ``V`` (optimizer moments), ``live``, ``DT``
-    (divergence step), ``ET`` (event steps), ``b1t``, ``b2t`` (running
-    bias-correction powers per optimizer).  ``SC`` (n_opt, S_SIZE) and ``Z``
-    (d,) are workspaces.
+    lives across steps: ``S`` (rule state, ``(N, N_STATE, d)``), ``live``,
+    ``DT`` (divergence step), ``ET`` (event steps), ``RUN`` (running
+    products per optimizer).  ``SC`` (n_opt, S_SIZE), ``Z`` (d, 1),
+    ``ONES`` (d,), ``OK`` and ``R2`` (1,) are workspaces.  Each row is one
+    lane ``(d, 1)`` for the divergence, event, recording and noise pieces,
+    and ``d`` lanes ``(1, d)`` for the update (contiguous coordinates).
     """
     old_env = 0
-    if ftz:
+    if plan.ftz:
         old_env = set_ftz()
-    n_opt = kinds.shape[0]
+    n_opt = plan.kinds.shape[0]
     d = X.shape[1]
-    n_ev = ev_kind.shape[0]
-    dt = X.dtype
-    big = np.finfo(dt).max
-    xmax = cst(X, bound)
     zero = cst(X, 0.0)
     dd = cst(X, d)
-    update = t < steps
+    update = t < plan.steps
     if update:
         for o in range(n_opt):
-            lr_t = hp[o, R.HP_LR]
-            if skinds[o] != CONSTANT or srows[o, R_WARMUP] > 0.0:
-                lr_t *= factor_at(skinds[o], srows[o], t)
-            b1t[o] *= hp[o, R.HP_B1]
-            b2t[o] *= hp[o, R.HP_B2]
-            R.step_scalars(kinds[o], hp[o], lr_t, b1t[o], b2t[o], SC[o])
-    recording = rec_n > 0 and t % rec_every == 0
-    f = t // rec_every if recording else 0
+            begin_step(plan.kinds[o], plan.hp[o], plan.skinds[o], plan.srows[o], t, RUN[o], SC[o])
+    recording = plan.rec_n > 0 and t % plan.rec_every == 0
+    f = t // plan.rec_every if recording else 0
     for j in range(n):
         have_noise = False
         for o in range(n_opt):
             r = o * n + j
             x = X[r]
             g = G[r]
-            if live[r]:
-                # divergence: non-finite loss/gradient or a coordinate beyond the bound
-                ok = abs(F[r]) < big
-                for k in range(d):
-                    ok = ok & (abs(x[k]) <= xmax) & (abs(g[k]) < big)
-                if not ok:
-                    DT[r] = t
-                    live[r] = False
-            if live[r]:
-                for e in range(n_ev):
-                    if ET[r, e] >= 0:
-                        continue
-                    ek = ev_kind[e]
-                    thr = cst(X, ev_val[e])
-                    if ek == ENTER_BALL or ek == LEAVE_BALL:
-                        r2 = zero
-                        for k in range(d):
-                            dx = x[k] - cst(X, ev_center[e, k])
-                            r2 += dx * dx
-                        hit = (r2 < thr) if ek == ENTER_BALL else (r2 > thr)
-                    else:
-                        hit = F[r] < thr
-                    if hit:
-                        ET[r, e] = t
-            if recording and j < rec_n:
-                prow = pos[o, f, j]
-                for k in range(d):
-                    prow[k] = x[k]
+            x1 = x.reshape((d, 1))
+            lv = live[r : r + 1]
+            check_divergence(t, x1, g.reshape((d, 1)), F[r : r + 1], plan.bound, plan.big, lv,
+                             DT[r : r + 1], OK)  # fmt: skip
+            test_events(t, x1, F[r : r + 1], plan.ev_kind, plan.ev_center, plan.ev_val, lv,
+                        ET[r].reshape((ET.shape[1], 1)), R2)  # fmt: skip
+            if recording and j < plan.rec_n:
+                record_frame(plan.out.pos, plan.out.bloss, o, f, j, x1, F[r : r + 1], 1)
             if not update or not live[r]:
                 continue
-            if sigma > 0.0:
+            if plan.sigma > 0.0:
                 if not have_noise:
                     # one draw per (trajectory, step): the same under every optimizer
-                    key = stream_key(seed_key, j, t)
-                    for k in range(d):
-                        Z[k] = normal(key, k)
+                    Z[:] = 0.0
+                    add_noise(Z, 1.0, plan.seed_key, j, t, 1)
                     have_noise = True
                 for k in range(d):
-                    g[k] += sigma * Z[k]
+                    g[k] += plan.sigma * Z[k, 0]
             if sphere:
                 gx = zero
                 xx = zero
@@ -183,7 +112,8 @@ def _step(
                 c = gx / xx
                 for k in range(d):
                     g[k] -= c * x[k]
-            _update_row(R.rule_of(kinds[o]), x, g, M[r], V[r], SC[o])
+            update_lanes(rule_of(plan.kinds[o]), x.reshape((1, d)), g.reshape((1, d)),
+                         S[r].reshape((N_STATE, 1, d)), ONES, SC[o])  # fmt: skip
             if sphere:
                 xx = zero
                 for k in range(d):
@@ -191,7 +121,7 @@ def _step(
                 c = math.sqrt(dd / xx)
                 for k in range(d):
                     x[k] *= c
-    if ftz:
+    if plan.ftz:
         restore_fpenv(old_env)
 
 
@@ -221,18 +151,12 @@ def _loss_row(F, N, dt):
     return F
 
 
-def run(surface, dt, X0c, opt_data, steps, rec_every, rec_n, sigma, seed_key, ev, bound, ftz,
-        out) -> None:  # fmt: skip
-    """Run every optimizer from every start; fill the outputs of :func:`simulate` in place.
-
-    ``opt_data = (kinds, hp, skinds, srows)``, ``ev = (ev_kind, ev_center, ev_val)``,
-    ``out = (pos, final, final_loss, ev_t, div_t)`` shaped as in the fused engine.
-    """
+def run(surface, X0c, plan) -> None:
+    """Run every optimizer from every start; fill ``plan.out`` (:class:`~landscape.engine.plan.Plan`) in place."""
     batched = surface.batched
-    kinds, hp, skinds, srows = opt_data
-    ev_kind, ev_center, ev_val = ev
-    pos, final, final_loss, ev_t, div_t = out
-    n_opt = kinds.shape[0]
+    out = plan.out
+    dt = out.final.dtype
+    n_opt = plan.n_opt
     n, d = X0c.shape
     N = n_opt * n
     sphere = getattr(batched, "manifold", None) == "sphere"
@@ -240,26 +164,24 @@ def run(surface, dt, X0c, opt_data, steps, rec_every, rec_n, sigma, seed_key, ev
     for o in range(n_opt):
         X[o * n : (o + 1) * n] = X0c
     G = np.zeros((N, d), dtype=dt)
-    M = np.zeros((N, d), dtype=dt)  # calloc: pages untouched by the rules cost nothing
-    V = np.zeros((N, d), dtype=dt)
+    S = np.zeros((N, N_STATE, d), dtype=dt)  # calloc: pages untouched by the rules cost nothing
     live = np.ones(N, dtype=np.bool_)
     DT = np.full(N, -1, dtype=np.int64)
-    ET = np.full((N, ev_kind.shape[0]), -1, dtype=np.int64)
-    b1t = np.ones(n_opt)
-    b2t = np.ones(n_opt)
-    SC = np.empty((n_opt, R.S_SIZE), dtype=dt)
-    Z = np.empty(d)
-    rec_every_k = max(rec_every, 1)
+    ET = np.full((N, plan.n_events), -1, dtype=np.int64)
+    RUN = np.empty((n_opt, N_RUN))
+    for o in range(n_opt):
+        start(RUN[o])
+    SC = np.empty((n_opt, S_SIZE), dtype=dt)
+    Z = np.empty((d, 1))
+    ONES = np.ones(d, dtype=np.bool_)
+    OK = np.empty(1, dtype=np.bool_)
+    R2 = np.empty(1, dtype=dt)
     F = None
     with np.errstate(all="ignore"):  # diverged rows are data, not warnings
-        for t in range(steps + 1):
+        for t in range(plan.steps + 1):
             F = _loss_row(batched.value_and_grad(X, G), N, dt)
-            _step(
-                t, steps, n, X, G, F, M, V, live, DT, ET, b1t, b2t, SC, Z,
-                kinds, hp, skinds, srows, sigma, seed_key, ev_kind, ev_center, ev_val, bound,
-                ftz, sphere, rec_every_k, rec_n, pos,
-            )  # fmt: skip
-    final[...] = X.reshape(n_opt, n, d)
-    final_loss[...] = F.reshape(n_opt, n)
-    div_t[...] = DT.reshape(n_opt, n)
-    ev_t[...] = ET.reshape(n_opt, n, -1)
+            _step(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere)
+    out.final[...] = X.reshape(n_opt, n, d)
+    out.final_loss[...] = F.reshape(n_opt, n)
+    out.div_t[...] = DT.reshape(n_opt, n)
+    out.ev_t[...] = ET.reshape(n_opt, n, -1)

@@ -1,9 +1,11 @@
 """The fused CUDA engine: one thread per trajectory, a chunk of steps per launch.
 
-Each surface function and update rule is the *same Python source* as on the
-CPU: :func:`device_version` re-compiles a Numba CPU function's source as a
-``cuda.jit(device=True)`` function, with every Numba function it calls
-replaced by its device twin (recursively).  A launch runs the steps
+Each surface function, step piece (:mod:`landscape.engine._step`) and update
+rule (:func:`landscape.optim._rules.update_lanes`) is the *same Python
+source* as on the CPU, called on one lane per thread:
+:func:`landscape.engine.stages.device_version` re-compiles a Numba CPU
+function's source as a ``cuda.jit(device=True)`` function, with every Numba
+function it calls replaced by its device twin (recursively).  A launch runs the steps
 ``[t_lo, t_hi)``: the state that crosses steps (position, moments, live
 flag, event and divergence steps, bias-correction powers) is loaded from
 device arrays at its start (from ``X0`` when ``t_lo == 0``), kept in
@@ -24,18 +26,15 @@ follow the CPU run to rounding.
 from __future__ import annotations
 
 import time
-import types as _pytypes
 
 import numpy as np
 from numba import from_dtype
-from numba.core.registry import CPUDispatcher
 
 from .. import _backend, _config
-from .. import _rng as RNG
-from ..events import ENTER_BALL, LEAVE_BALL
 from ..optim import _rules as R
-from ..optim import schedules as S
+from . import _step
 from ._chunks import next_window
+from .stages import device_stage, device_version, family_of
 
 # this module is imported only when a CUDA run is asked for; kernels refer to
 # ``cuda`` as a module global (the CUDA simulator swaps it for its own)
@@ -43,65 +42,16 @@ cuda = _backend.cuda()
 
 WARP = 32
 MAX_EVENTS = 8
-_DEVICE: dict = {}
 _KERNELS: dict = {}
 
-
-def device_version(fn):
-    """The ``cuda.jit(device=True)`` twin of a Numba CPU function (memoised)."""
-    if not isinstance(fn, CPUDispatcher):
-        return fn
-    dev = _DEVICE.get(fn)
-    if dev is None:
-        py = fn.py_func
-        glb = dict(py.__globals__)
-        for name in py.__code__.co_names:
-            obj = glb.get(name)
-            if isinstance(obj, CPUDispatcher):
-                glb[name] = device_version(obj)
-        clone = _pytypes.FunctionType(
-            py.__code__, glb, py.__name__, py.__defaults__, py.__closure__
-        )
-        clone.__qualname__ = py.__qualname__
-        dev = cuda.jit(device=True)(clone)
-        _DEVICE[fn] = dev
-    return dev
-
-
-def _device_stage(family, finite_sum):
-    """The device gradient stage ``stage(X, G, F, P, t, j0, b, seed_key, idx, keys)`` of a family.
-
-    ``family`` is a surface's ``vg`` (ordinary surface) or, with
-    ``finite_sum``, a finite sum's per-example accumulator: the mini-batch
-    stage is then the same source as the CPU one
-    (:func:`landscape.surfaces.finite_sum.stage_functions`).
-    """
-    if finite_sum:
-        from ..surfaces.finite_sum import stage_functions
-
-        twins = {f: device_version(f) for f in (RNG.permute_lanes, RNG.shuffle_key, RNG.half_bits)}
-        return stage_functions(device_version(family), cuda.jit(device=True), twins)[1]
-    vg_d = device_version(family)
-
-    @cuda.jit(device=True)
-    def stage(X, G, F, P, t, j0, b, seed_key, idx, keys):
-        vg_d(X, G, F, P)
-
-    return stage
-
-
-def family_of(surface):
-    """``(family, finite_sum)``: what the CUDA kernel of ``surface`` is compiled from."""
-    if surface.finite_sum is not None:
-        return surface.finite_sum.acc, True
-    return surface.vg, False
+__all__ = ["device_version", "family_of", "kernel_for", "run"]
 
 
 def kernel_for(family, dim: int, dtype, finite_sum: bool = False):
     """The CUDA kernel for a surface family in ``dim`` dimensions and ``dtype`` (memoised).
 
     ``family`` is a surface's ``vg``, or with ``finite_sum`` its finite sum's
-    accumulator (see :func:`family_of`).
+    accumulator (see :func:`landscape.engine.stages.family_of`).
     """
     key = (family, bool(finite_sum), int(dim), np.dtype(dtype).name)
     kern = _KERNELS.get(key)
@@ -113,33 +63,25 @@ def kernel_for(family, dim: int, dtype, finite_sum: bool = False):
 
 def _make_kernel(family, finite_sum, D, dtype):
     DT = from_dtype(dtype)
-    stage = _device_stage(family, finite_sum)
+    stage = device_stage(family, finite_sum)
     rule_of = device_version(R.rule_of)
-    step_scalars = device_version(R.step_scalars)
-    factor_at = device_version(S.factor_at)
-    stream_key = device_version(RNG.stream_key)
-    normal = device_version(RNG.normal)
-    gd = device_version(R.gd)
-    momentum = device_version(R.momentum)
-    nesterov = device_version(R.nesterov)
-    rms = device_version(R.rms)
-    adam = device_version(R.adam)
-    CONSTANT, R_WARMUP = S.CONSTANT, S.R_WARMUP
-    RULE_GD, RULE_MOM, RULE_NAG, RULE_RMS = R.RULE_GD, R.RULE_MOM, R.RULE_NAG, R.RULE_RMS
-    S_A, S_B1, S_C1, S_B2, S_C2, S_E, S_DECAY, S_SIZE = (
-        R.S_A, R.S_B1, R.S_C1, R.S_B2, R.S_C2, R.S_E, R.S_DECAY, R.S_SIZE,
-    )  # fmt: skip
-    HP_B1, HP_B2, HP_LR = R.HP_B1, R.HP_B2, R.HP_LR
+    start = device_version(R.start)
+    update_lanes = device_version(R.update_lanes)
+    begin_step = device_version(_step.begin_step)
+    check_divergence = device_version(_step.check_divergence)
+    test_events = device_version(_step.test_events)
+    record_frame = device_version(_step.record_frame)
+    add_noise = device_version(_step.add_noise)
+    N_STATE, N_RUN, S_SIZE = R.N_STATE, R.N_RUN, R.S_SIZE
 
     @cuda.jit
-    def kernel(
-        t_lo, t_hi, X0, j_off, n_pad, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma,
-        seed_key, ev_kind, ev_center, ev_val, bound, big,
-        pos, bloss, final, final_loss, ev_t, div_t, SX, SM, SV, SL, SET, SDT, SB,
-    ):  # fmt: skip
+    def kernel(t_lo, t_hi, X0, j_off, n_pad, plan, state):
+        """Steps ``[t_lo, t_hi)`` of one trajectory per thread: the same step pieces as the CPU."""
+        SX, SS, SL, SET, SDT, SR = state
+        out = plan.out
         i = cuda.grid(1)
         n = X0.shape[0]
-        n_opt = kinds.shape[0]
+        n_opt = plan.kinds.shape[0]
         if i >= n_opt * n_pad:
             return
         o = i // n_pad
@@ -147,129 +89,79 @@ def _make_kernel(family, finite_sum, D, dtype):
         if j >= n:
             return
         jg = j_off + j  # global trajectory index: the noise key
-        n_ev = ev_kind.shape[0]
+        n_ev = plan.ev_kind.shape[0]
         X = cuda.local.array((D, 1), DT)
         G = cuda.local.array((D, 1), DT)
-        M = cuda.local.array(D, DT)
-        V = cuda.local.array(D, DT)
+        S = cuda.local.array((N_STATE, D, 1), DT)
         F = cuda.local.array(1, DT)
+        live = cuda.local.array(1, np.bool_)
+        DTs = cuda.local.array(1, np.int64)
+        ET = cuda.local.array((MAX_EVENTS, 1), np.int64)
+        OK = cuda.local.array(1, np.bool_)
+        R2 = cuda.local.array(1, DT)
         sc = cuda.local.array(S_SIZE, DT)
-        lim = cuda.local.array(2, DT)
-        ET = cuda.local.array(MAX_EVENTS, np.int64)
+        run = cuda.local.array(N_RUN, np.float64)
         idx = cuda.local.array(1, np.int64)
         keys = cuda.local.array((3, 1), np.uint64)
-        bsize = batch[o]
-        rec_bl = bloss.shape[1] > 0
-        lim[0] = bound
-        lim[1] = big
-        xmax = lim[0]
-        fmax = lim[1]
-        kind = kinds[o]
+        kind = plan.kinds[o]
         rule = rule_of(kind)
-        skind = skinds[o]
-        scheduled = skind != CONSTANT or srows[o, R_WARMUP] > 0.0
-        b1_ = hp[o, HP_B1]
-        b2_ = hp[o, HP_B2]
-        b1t = 1.0
-        b2t = 1.0
-        live = True
-        dstep = -1
+        hp = plan.hp[o]
+        skind = plan.skinds[o]
+        srow = plan.srows[o]
+        bsize = plan.batch[o]
         if t_lo == 0:
+            start(run)
             for k in range(D):
                 X[k, 0] = X0[j, k]
-                M[k] = 0
-                V[k] = 0
+                for q in range(N_STATE):
+                    S[q, k, 0] = 0
             for e in range(n_ev):
-                ET[e] = -1
+                ET[e, 0] = -1
+            live[0] = True
+            DTs[0] = -1
         else:
             # resume where the previous launch left this trajectory
             for k in range(D):
                 X[k, 0] = SX[o, k, j]
-                M[k] = SM[o, k, j]
-                V[k] = SV[o, k, j]
+                for q in range(N_STATE):
+                    S[q, k, 0] = SS[o, q, k, j]
             for e in range(n_ev):
-                ET[e] = SET[o, e, j]
-            live = SL[o, j]
-            dstep = SDT[o, j]
-            b1t = SB[o, 0, j]
-            b2t = SB[o, 1, j]
-        rec = rec_every > 0 and jg < rec_n
+                ET[e, 0] = SET[o, e, j]
+            live[0] = SL[o, j]
+            DTs[0] = SDT[o, j]
+            for q in range(N_RUN):
+                run[q] = SR[o, q, j]
+        rec = plan.rec_every > 0 and jg < plan.rec_n
         for t in range(t_lo, t_hi):
-            stage(X, G, F, P, t, jg, bsize, seed_key, idx, keys)
-            if live:
-                ok = abs(F[0]) < fmax
-                for k in range(D):
-                    ok = ok and abs(X[k, 0]) <= xmax and abs(G[k, 0]) < fmax
-                if not ok:
-                    live = False
-                    dstep = t
-            if live:
-                for e in range(n_ev):
-                    if ET[e] < 0:
-                        ek = ev_kind[e]
-                        if ek == ENTER_BALL or ek == LEAVE_BALL:
-                            r2 = F[0] - F[0]
-                            for k in range(D):
-                                dx = X[k, 0] - ev_center[e, k]
-                                r2 += dx * dx
-                            hit = r2 < ev_val[e] if ek == ENTER_BALL else r2 > ev_val[e]
-                        else:
-                            hit = F[0] < ev_val[e]
-                        if hit:
-                            ET[e] = t
-            if rec and t % rec_every == 0:
-                f = t // rec_every
-                for k in range(D):
-                    pos[o, f, j, k] = X[k, 0]
-                if rec_bl:
-                    bloss[o, f, j] = F[0]
-            if t == steps or not live:
-                continue
-            if sigma > 0.0:
-                key = stream_key(seed_key, jg, t)
-                for k in range(D):
-                    G[k, 0] += sigma * normal(key, k)
-            lr_t = hp[o, HP_LR]
-            if scheduled:
-                lr_t *= factor_at(skind, srows[o], t)
-            b1t *= b1_
-            b2t *= b2_
-            step_scalars(kind, hp[o], lr_t, b1t, b2t, sc)
-            a = sc[S_A]
+            stage(X, G, F, plan.P, t, jg, bsize, plan.seed_key, idx, keys)
+            check_divergence(t, X, G, F, plan.bound, plan.big, live, DTs, OK)
+            test_events(t, X, F, plan.ev_kind, plan.ev_center, plan.ev_val, live, ET, R2)
+            if rec and t % plan.rec_every == 0:
+                record_frame(out.pos, out.bloss, o, t // plan.rec_every, j, X, F, 1)
+            if t == plan.steps:
+                break
+            if plan.sigma > 0.0:
+                add_noise(G, plan.sigma, plan.seed_key, jg, t, 1)
+            begin_step(kind, hp, skind, srow, t, run, sc)
+            update_lanes(rule, X, G, S, live, sc)
+        if t_hi > plan.steps:
             for k in range(D):
-                x = X[k, 0]
-                g = G[k, 0]
-                if rule == RULE_GD:
-                    X[k, 0] = gd(x, g, a)
-                elif rule == RULE_MOM:
-                    X[k, 0], M[k] = momentum(x, g, M[k], a, sc[S_B1], sc[S_C1])
-                elif rule == RULE_NAG:
-                    X[k, 0], M[k] = nesterov(x, g, M[k], a, sc[S_B1])
-                elif rule == RULE_RMS:
-                    X[k, 0], V[k] = rms(x, g, V[k], a, sc[S_B2], sc[S_C2], sc[S_E])
-                else:
-                    X[k, 0], M[k], V[k] = adam(
-                        x, g, M[k], V[k], a, sc[S_B1], sc[S_C1], sc[S_B2], sc[S_C2],
-                        sc[S_E], sc[S_DECAY],
-                    )  # fmt: skip
-        if t_hi > steps:
-            for k in range(D):
-                final[o, j, k] = X[k, 0]
-            final_loss[o, j] = F[0]
-            div_t[o, j] = dstep
+                out.final[o, j, k] = X[k, 0]
+            out.final_loss[o, j] = F[0]
+            out.div_t[o, j] = DTs[0]
             for e in range(n_ev):
-                ev_t[o, j, e] = ET[e]
+                out.ev_t[o, j, e] = ET[e, 0]
         else:
             for k in range(D):
                 SX[o, k, j] = X[k, 0]
-                SM[o, k, j] = M[k]
-                SV[o, k, j] = V[k]
+                for q in range(N_STATE):
+                    SS[o, q, k, j] = S[q, k, 0]
             for e in range(n_ev):
-                SET[o, e, j] = ET[e]
-            SL[o, j] = live
-            SDT[o, j] = dstep
-            SB[o, 0, j] = b1t
-            SB[o, 1, j] = b2t
+                SET[o, e, j] = ET[e, 0]
+            SL[o, j] = live[0]
+            SDT[o, j] = DTs[0]
+            for q in range(N_RUN):
+                SR[o, q, j] = run[q]
 
     return kernel
 
@@ -288,7 +180,7 @@ def chunk_size(n: int, n_opt: int, d: int, n_ev: int, rec_frames: int, itemsize:
         d * itemsize  # start
         + n_opt * (d * itemsize + itemsize + 8 + 8 * n_ev)  # final, loss, divergence, events
         + n_opt * rec_frames * (d + 1) * itemsize  # frames and mini-batch costs (upper bound)
-        + n_opt * (3 * d * itemsize + 1 + 8 * n_ev + 8 + 16)  # state carried between launches
+        + n_opt * ((1 + R.N_STATE) * d * itemsize + 1 + 8 * n_ev + 8 + 8 * R.N_RUN)  # carried state
     )
     budget = int(_free_bytes() * _config.CUDA_MEMORY_FRACTION)
     cap = _config.CUDA_MAX_CHUNK
@@ -316,88 +208,78 @@ def _window(pace) -> int:
 
 
 def _state(n_opt: int, n_pad: int, d: int, n_ev: int, dtype):
-    """Device state carried between launches: X, M, V, live, events, divergence, powers."""
+    """Device state carried between launches: X, rule state, live, events, divergence, running products."""
     return (
         cuda.device_array((n_opt, d, n_pad), dtype),
-        cuda.device_array((n_opt, d, n_pad), dtype),
-        cuda.device_array((n_opt, d, n_pad), dtype),
+        cuda.device_array((n_opt, R.N_STATE, d, n_pad), dtype),
         cuda.device_array((n_opt, n_pad), np.bool_),
         cuda.device_array((n_opt, n_ev, n_pad), np.int64),
         cuda.device_array((n_opt, n_pad), np.int64),
-        cuda.device_array((n_opt, 2, n_pad), np.float64),
+        cuda.device_array((n_opt, R.N_RUN, n_pad), np.float64),
     )
 
 
-def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, seed_key,
-        ev_arrays, bound, outs):  # fmt: skip
+def run(surface, X0, plan) -> None:
     """Run all trajectories on the GPU, in chunks of trajectories if memory requires.
 
-    ``outs`` are host arrays ``(pos, bloss, final, final_loss, ev_t, div_t)``
-    laid out like the CPU engine's; each chunk's part is copied back into them.
-    Each chunk of trajectories runs in launches of a chunk of steps (about
+    ``plan`` is the run's :class:`~landscape.engine.plan.Plan`; its host
+    outputs are filled, each chunk's part copied back into them.  Each chunk
+    of trajectories runs in launches of a chunk of steps (about
     ``CHUNK_SECONDS`` each, or ``CHUNK_STEPS``) that carry the state on the
     device between them, with a synchronisation after each: a
     ``KeyboardInterrupt`` (Ctrl-C) is raised between launches, within about
     ``CHUNK_SECONDS``, and nothing partial is returned.  Results are
     bit-identical however the steps are chunked.
     """
-    kinds, hp, skinds, srows, batch, P = opt_arrays
-    ev_kind, ev_center, ev_val = ev_arrays
-    if ev_kind.shape[0] > MAX_EVENTS:
-        raise ValueError(
-            f"events must number at most {MAX_EVENTS} on the cuda backend, got {ev_kind.shape[0]}"
-        )
-    pos, bloss, final, final_loss, ev_t, div_t = outs
+    n_ev = plan.n_events
+    if n_ev > MAX_EVENTS:
+        raise ValueError(f"events must number at most {MAX_EVENTS} on the cuda backend, got {n_ev}")
+    out = plan.out
+    dtype = out.final.dtype
     n, d = X0.shape
-    n_opt = kinds.shape[0]
-    n_frames = pos.shape[1]
-    rec_bl = bloss.shape[1] > 0
+    n_opt = plan.n_opt
+    n_frames = out.pos.shape[1]
+    rec_bl = out.bloss.shape[1] > 0
     family, finite_sum = family_of(surface)
-    kern = kernel_for(family, dim, dtype, finite_sum)
+    kern = kernel_for(family, d, dtype, finite_sum)
     itemsize = np.dtype(dtype).itemsize
-    size = chunk_size(n, n_opt, d, ev_kind.shape[0], n_frames if rec_n else 0, itemsize)
-    big = float(np.finfo(dtype).max)
-    # event centres and levels in the run's dtype, as the CPU kernel uses them
-    ev_center = np.ascontiguousarray(ev_center, dtype=dtype)
-    ev_val = np.ascontiguousarray(ev_val, dtype=dtype)
-    dev_in = [
-        cuda.to_device(a) for a in (kinds, hp, skinds, srows, batch, P, ev_kind, ev_center, ev_val)
-    ]
-    d_kinds, d_hp, d_sk, d_sr, d_b, d_P, d_ek, d_ec, d_ev = dev_in
+    size = chunk_size(n, n_opt, d, n_ev, n_frames if plan.rec_n else 0, itemsize)
+    # the inputs once on the device; the outputs per chunk of trajectories
+    inputs = plan._replace(**{
+        f: cuda.to_device(getattr(plan, f))
+        for f in ("kinds", "hp", "skinds", "srows", "batch", "P", "ev_kind", "ev_center", "ev_val")
+    })  # fmt: skip
     tpb = int(_config.CUDA_THREADS_PER_BLOCK)
-    n_ev = ev_kind.shape[0]
     pace = [0.0, 0]  # seconds per step and steps of the last launch
     compiled = False
     for lo in range(0, n, size):
         hi = min(n, lo + size)
         m = hi - lo
-        rec_here = max(0, min(hi, rec_n) - lo)
+        rec_here = max(0, min(hi, plan.rec_n) - lo)
         n_pad = (m + WARP - 1) // WARP * WARP
         d_x0 = cuda.to_device(np.ascontiguousarray(X0[lo:hi]))
-        d_pos = cuda.device_array((n_opt, n_frames, rec_here, d), dtype)
-        d_bl = cuda.device_array((n_opt, n_frames if rec_bl else 0, rec_here), dtype)
-        d_final = cuda.device_array((n_opt, m, d), dtype)
-        d_floss = cuda.device_array((n_opt, m), dtype)
-        d_evt = cuda.device_array((n_opt, m, ev_kind.shape[0]), np.int64)
-        d_div = cuda.device_array((n_opt, m), np.int64)
+        d_out = type(out)(
+            pos=cuda.device_array((n_opt, n_frames, rec_here, d), dtype),
+            bloss=cuda.device_array((n_opt, n_frames if rec_bl else 0, rec_here), dtype),
+            final=cuda.device_array((n_opt, m, d), dtype),
+            final_loss=cuda.device_array((n_opt, m), dtype),
+            ev_t=cuda.device_array((n_opt, m, n_ev), np.int64),
+            div_t=cuda.device_array((n_opt, m), np.int64),
+        )
+        d_plan = inputs._replace(out=d_out)
         state = _state(n_opt, n_pad, d, n_ev, dtype)
         blocks = (n_opt * n_pad + tpb - 1) // tpb
-        args = (
-            d_x0, lo, n_pad, d_kinds, d_hp, d_sk, d_sr, d_b, d_P, steps, rec_every, rec_n, sigma,
-            seed_key, d_ek, d_ec, d_ev, bound, big,
-            d_pos, d_bl, d_final, d_floss, d_evt, d_div, *state,
-        )  # fmt: skip
         if not compiled:
             # compile outside the timed launches: an empty step range runs nothing
-            kern[blocks, tpb](0, 0, *args)
+            kern[blocks, tpb](0, 0, d_x0, lo, n_pad, d_plan, state)
             cuda.synchronize()
             compiled = True
         t = 0
-        while t <= steps:
+        while t <= plan.steps:
             w = CHUNK_STEPS or _window(pace)
-            t_hi = min(steps + 1, t + w)
+            t_hi = min(plan.steps + 1, t + w)
             t0 = time.perf_counter()
-            kern[blocks, tpb](t, t_hi, *args)
+            kern[blocks, tpb](t, t_hi, d_x0, lo, n_pad, d_plan, state)
             cuda.synchronize()  # Python (and a Ctrl-C) gets control back here
             if not CHUNK_STEPS:
                 # per step of this chunk of trajectories; later chunks are no larger
@@ -405,10 +287,10 @@ def run(surface, dim, dtype, X0, opt_arrays, steps, rec_every, rec_n, sigma, see
                 pace[1] = w
             t = t_hi
         if rec_here:
-            pos[:, :, lo : lo + rec_here] = d_pos.copy_to_host()
+            out.pos[:, :, lo : lo + rec_here] = d_out.pos.copy_to_host()
             if rec_bl:
-                bloss[:, :, lo : lo + rec_here] = d_bl.copy_to_host()
-        final[:, lo:hi] = d_final.copy_to_host()
-        final_loss[:, lo:hi] = d_floss.copy_to_host()
-        ev_t[:, lo:hi] = d_evt.copy_to_host()
-        div_t[:, lo:hi] = d_div.copy_to_host()
+                out.bloss[:, :, lo : lo + rec_here] = d_out.bloss.copy_to_host()
+        out.final[:, lo:hi] = d_out.final.copy_to_host()
+        out.final_loss[:, lo:hi] = d_out.final_loss.copy_to_host()
+        out.ev_t[:, lo:hi] = d_out.ev_t.copy_to_host()
+        out.div_t[:, lo:hi] = d_out.div_t.copy_to_host()

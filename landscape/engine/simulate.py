@@ -18,6 +18,7 @@ from ..results import Result
 from ..surfaces import Surface
 from . import batched as _batched
 from . import fused_cpu
+from .plan import Outputs, plan
 
 __all__ = ["named_optimizers", "simulate"]
 
@@ -272,39 +273,29 @@ def simulate(
     # frame-major storage (a frame of a block is one contiguous write); the
     # Result exposes an (optimizer, trajectory, frame, coord) view of it.  The
     # loss of recorded frames is computed on demand from the positions.
-    pos = np.empty((n_opt, n_frames, rec_n, d), dtype=dt)
-    bloss = np.empty((n_opt, n_frames, rec_n) if m else (n_opt, 0, 0), dtype=dt)
-    final = np.empty((n_opt, n, d), dtype=dt)
-    final_loss = np.empty((n_opt, n), dtype=dt)
-    ev_t = np.empty((n_opt, n, len(events)), dtype=np.int64)
-    div_t = np.empty((n_opt, n), dtype=np.int64)
+    out = Outputs(
+        pos=np.empty((n_opt, n_frames, rec_n, d), dtype=dt),
+        bloss=np.empty((n_opt, n_frames, rec_n) if m else (n_opt, 0, 0), dtype=dt),
+        final=np.empty((n_opt, n, d), dtype=dt),
+        final_loss=np.empty((n_opt, n), dtype=dt),
+        ev_t=np.empty((n_opt, n, len(events)), dtype=np.int64),
+        div_t=np.empty((n_opt, n), dtype=np.int64),
+    )
     sigma = noise.scale if noise is not None else 0.0
-
     X0c = np.ascontiguousarray(X0, dtype=dt)
-    key = seed_key_of(seed)
+    run_plan = plan(
+        kinds, hp, skinds, srows, batch, surface.params, steps, rec_every, rec_n, sigma,
+        seed_key_of(seed), (ev_kind, ev_center, ev_val), bound, ftz, out,
+    )  # fmt: skip
     if is_batched:
-        _batched.run(
-            surface, dt, X0c, (kinds, hp, skinds, srows), steps, rec_every, rec_n, float(sigma),
-            key, (ev_kind, ev_center, ev_val), float(bound), ftz,
-            (pos, final, final_loss, ev_t, div_t),
-        )  # fmt: skip
+        _batched.run(surface, X0c, run_plan)
     elif where == "cuda":
-        P = surface.params.astype(dt)
         from . import fused_cuda
 
-        fused_cuda.run(
-            surface, d, dt, X0c, (kinds, hp, skinds, srows, batch, P), steps, rec_every, rec_n,
-            float(sigma), key, (ev_kind, ev_center, ev_val), float(bound),
-            (pos, bloss, final, final_loss, ev_t, div_t),
-        )  # fmt: skip
+        fused_cuda.run(surface, X0c, run_plan)
     else:
-        P = surface.params.astype(dt)
-        args = (
-            X0c, kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, float(sigma), key,
-            ev_kind, ev_center, ev_val, float(bound), ftz,
-            pos, bloss, final, final_loss, ev_t, div_t,
-        )  # fmt: skip
-        fused_cpu.run(fused_cpu.stage_of(surface), n_opt, n, args, progress=progress)
+        fused_cpu.run(fused_cpu.stage_of(surface), X0c, run_plan, progress=progress)
+    pos, bloss, final, final_loss, ev_t, div_t = out
     if m and np.any(batch < m):
         # the kernel's last loss is a mini-batch cost: report the full cost J
         ok = np.isfinite(final).all(axis=2)

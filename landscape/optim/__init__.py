@@ -1,31 +1,10 @@
-"""Optimizers (``landscape.optim``): constructors returning data records."""
+"""Optimizers (``landscape.optim``): constructors returning data records.
 
-from .optimizers import (
-    Optimizer,
-    adagrad,
-    adam,
-    adamw,
-    gd,
-    heavy_ball,
-    make,
-    momentum,
-    names,
-    nesterov,
-    rmsprop,
-    sgd,
-)
+Every constructor of :mod:`landscape.optim.optimizers` is re-exported here,
+so a new optimizer needs no edit of this file.
+"""
 
-__all__ = [
-    "Optimizer",
-    "adagrad",
-    "adam",
-    "adamw",
-    "gd",
-    "heavy_ball",
-    "make",
-    "momentum",
-    "names",
-    "nesterov",
-    "rmsprop",
-    "sgd",
-]
+from . import optimizers as _optimizers
+from .optimizers import *  # noqa: F403 - the constructors, listed in optimizers.__all__
+
+__all__ = list(_optimizers.__all__)

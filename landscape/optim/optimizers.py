@@ -33,10 +33,12 @@ __all__ = [
     "adagrad",
     "adam",
     "adamw",
+    "amsgrad",
     "gd",
     "heavy_ball",
     "make",
     "momentum",
+    "nadam",
     "names",
     "nesterov",
     "rmsprop",
@@ -54,13 +56,14 @@ class Optimizer:
     b2: float = 0.0
     eps: float = 0.0
     weight_decay: float = 0.0
+    momentum_decay: float = 0.0
     schedule: Schedule = constant()
 
     def __post_init__(self):
         # constructors (adam(...), make(...)) validate ranges; this catches a
         # hand-built Optimizer("bogus", ...) before a kernel sees it
         V.choice("kind", self.kind, R.KIND_NAMES)
-        for attr in ("lr", "b1", "b2", "eps", "weight_decay"):
+        for attr in R.HP_FIELDS:
             V.real(attr, getattr(self, attr))
         if not isinstance(self.schedule, Schedule):
             raise ValueError(f"schedule must be a Schedule, got {self.schedule!r}")
@@ -71,8 +74,8 @@ class Optimizer:
         return R.KIND_NAMES.index(self.kind)
 
     def hp_row(self) -> np.ndarray:
-        """Hyperparameter row ``[lr, b1, b2, eps, weight_decay]`` (float64)."""
-        return np.array([self.lr, self.b1, self.b2, self.eps, self.weight_decay])
+        """Hyperparameter row (float64, columns :data:`landscape.optim._rules.HP_FIELDS`)."""
+        return np.array([float(getattr(self, f)) for f in R.HP_FIELDS])
 
     def hyperparameters(self) -> dict:
         """The hyperparameters that matter for this kind, by their public names."""
@@ -112,6 +115,14 @@ _PUBLIC = {
         ("b2", "b2"),
         ("eps", "eps"),
         ("weight_decay", "weight_decay"),
+    ),
+    "amsgrad": (("lr", "lr"), ("b1", "b1"), ("b2", "b2"), ("eps", "eps")),
+    "nadam": (
+        ("lr", "lr"),
+        ("b1", "b1"),
+        ("b2", "b2"),
+        ("eps", "eps"),
+        ("momentum_decay", "momentum_decay"),
     ),
 }
 
@@ -247,6 +258,70 @@ def adamw(
     )
 
 
+def amsgrad(
+    lr: float = 0.001,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    schedule: Schedule | None = None,
+) -> Optimizer:
+    r"""AMSGrad: Adam whose denominator uses the running maximum of :math:`v` (PyTorch's
+    ``Adam(amsgrad=True)``).
+
+    .. math::
+        \hat v_t = \max(\hat v_{t-1}, v_t),\quad
+        x \leftarrow x - \alpha \frac{m/(1-\beta_1^t)}{\sqrt{\hat v_t/(1-\beta_2^t)} + \epsilon}
+
+    The effective step never grows because the second moment shrank, which
+    fixes Adam's non-convergence on some convex problems.
+
+    References
+    ----------
+    S. J. Reddi, S. Kale and S. Kumar, "On the Convergence of Adam and Beyond", ICLR 2018.
+    """
+    return Optimizer(
+        "amsgrad",
+        _lr(lr),
+        b1=V.beta("b1", b1),
+        b2=V.beta("b2", b2),
+        eps=V.nonnegative("eps", eps),
+        schedule=_sched(schedule),
+    )
+
+
+def nadam(
+    lr: float = 0.002,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    momentum_decay: float = 0.004,
+    schedule: Schedule | None = None,
+) -> Optimizer:
+    r"""NAdam: Adam with Nesterov momentum (PyTorch's ``torch.optim.NAdam``, its defaults).
+
+    .. math::
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right),\quad
+        x \leftarrow x - \alpha\left(\frac{1-\mu_t}{1-\prod_{s\le t}\mu_s}\,g
+        + \frac{\mu_{t+1}}{1-\prod_{s\le t+1}\mu_s}\,m\right)
+        \Big/ \left(\sqrt{v/(1-\beta_2^t)} + \epsilon\right)
+
+    with Adam's moments :math:`m, v` and :math:`\psi` = ``momentum_decay``.
+
+    References
+    ----------
+    T. Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
+    """
+    return Optimizer(
+        "nadam",
+        _lr(lr),
+        b1=V.beta("b1", b1),
+        b2=V.beta("b2", b2),
+        eps=V.nonnegative("eps", eps),
+        momentum_decay=V.nonnegative("momentum_decay", momentum_decay),
+        schedule=_sched(schedule),
+    )
+
+
 _REGISTRY = Registry(
     "optimizer",
     {
@@ -259,6 +334,8 @@ _REGISTRY = Registry(
         "adagrad": adagrad,
         "adam": adam,
         "adamw": adamw,
+        "amsgrad": amsgrad,
+        "nadam": nadam,
     },
 )
 

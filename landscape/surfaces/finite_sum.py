@@ -24,8 +24,9 @@ model serves every data set.
 
 Accumulator signature ``acc(X, G, F, P, idx)``: for every lane ``j`` add
 :math:`L(\theta_j; x_{I_j}, y_{I_j})` to ``F[j]`` and its gradient to
-``G[:, j]``.  :func:`stage_functions` builds from it the sum over all
-examples (the full batch) and over the mini-batch of a step.
+``G[:, j]``.  :func:`sum_functions` builds from it the sum over all
+examples (the full batch); the engine's mini-batch stage
+(:mod:`landscape.engine.stages`) the sum over the mini-batch of a step.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from numba import njit
 
 from .. import _validate as V
 from .._config import NJIT_OPTIONS
-from .._rng import half_bits, permute_lanes, shuffle_key
 from .._typed import cst
 from . import _critical as C
 from ._base import Surface, points
@@ -47,7 +47,7 @@ __all__ = [
     "FiniteSum",
     "linear_regression",
     "logistic_regression",
-    "stage_functions",
+    "sum_functions",
     "tanh_network",
 ]
 
@@ -195,25 +195,16 @@ def _tanh_acc(X, G, F, P, idx):
 
 
 # --------------------------------------------------------------------------
-# full-batch and mini-batch sums, written once for both targets
+# the full-batch sum, written once for both targets (the engine's mini-batch
+# stage, landscape.engine.stages, builds on the same pieces)
 # --------------------------------------------------------------------------
-def stage_functions(acc, jit, twins=None):
-    """``(all_examples, minibatch)`` built from accumulator ``acc`` with decorator ``jit``.
+def sum_functions(acc, jit):
+    """``(zero_out, scale, all_examples)`` built from accumulator ``acc`` with decorator ``jit``.
 
-    ``all_examples(X, G, F, P, idx)`` is the full-batch mean over examples in
-    order; ``minibatch(X, G, F, P, t, j0, b, seed_key, idx, keys)`` the mean over
-    the mini-batch that lane ``j`` (trajectory ``j0 + j``) uses at step ``t``
-    with batch size ``b`` (``b <= 0`` or ``b >= m``: the full batch, in order,
-    so batch gradient descent is exactly the full-batch surface).  ``idx`` is
-    an int64 ``(n,)`` and ``keys`` a uint64 ``(3, n)`` workspace (keys and
-    the shuffle's Feistel halves).  ``twins`` maps the shuffle's
-    helper functions to their versions for ``jit``'s target (CUDA device
-    functions); by default the CPU ones are used.
+    ``zero_out(X, G, F)`` clears the sums, ``scale(X, G, F, count)`` divides
+    them by ``count``, ``all_examples(X, G, F, P, idx)`` is the full-batch
+    mean over the examples in order (``idx`` an int64 ``(n,)`` workspace).
     """
-    tw = twins or {}
-    _permute_lanes = tw.get(permute_lanes, permute_lanes)
-    _shuffle_key = tw.get(shuffle_key, shuffle_key)
-    _half_bits = tw.get(half_bits, half_bits)
 
     def zero_out(X, G, F):
         d, n = X.shape
@@ -246,45 +237,24 @@ def stage_functions(acc, jit, twins=None):
             acc(X, G, F, P, idx)
         scale_j(X, G, F, m)
 
-    all_j = jit(all_examples)
-
-    def minibatch(X, G, F, P, t, j0, b, seed_key, idx, keys):
-        m = int(P[H_M])
-        if b <= 0 or b >= m:
-            all_j(X, G, F, P, idx)
-            return
-        n = X.shape[1]
-        nb = (m + b - 1) // b  # batches per epoch, the last one smaller
-        epoch = t // nb
-        start = (t - epoch * nb) * b
-        size = min(b, m - start)
-        h = _half_bits(m)
-        for j in range(n):
-            keys[0, j] = _shuffle_key(seed_key, j0 + j, epoch)
-        zero_j(X, G, F)
-        for s in range(size):
-            _permute_lanes(keys, start + s, m, h, idx)
-            acc(X, G, F, P, idx)
-        scale_j(X, G, F, size)
-
-    return all_j, jit(minibatch)
+    return zero_j, scale_j, jit(all_examples)
 
 
 _CPU: dict = {}
 
 
 def cpu_functions(acc):
-    """``(vg, all_examples, minibatch)`` for the CPU, memoised per model."""
+    """``(vg, zero_out, scale, all_examples)`` for the CPU, memoised per model."""
     fns = _CPU.get(acc)
     if fns is None:
-        all_j, mb = stage_functions(acc, njit(**NJIT_OPTIONS))
+        zero_j, scale_j, all_j = sum_functions(acc, njit(**NJIT_OPTIONS))
 
         @njit(**NJIT_OPTIONS)
         def vg(X, G, F, P):
             idx = np.empty(X.shape[1], np.int64)
             all_j(X, G, F, P, idx)
 
-        fns = (vg, all_j, mb)
+        fns = (vg, zero_j, scale_j, all_j)
         _CPU[acc] = fns
     return fns
 
@@ -439,7 +409,7 @@ def _box(center, spread, dim):
 def _surface(
     name, model, acc, hess, X, y, hidden, l2, dim, minima, saddles, bounds, formula, kwargs
 ):
-    vg, _, _ = cpu_functions(acc)
+    vg = cpu_functions(acc)[0]
     return Surface(
         name=name,
         dim=dim,
@@ -551,7 +521,7 @@ def logistic_regression(
     X, y = _data(X, y, labels01=True)
     p = X.shape[1]
     P = _pack(X, y, 0, l2)
-    vg, _, _ = cpu_functions(_logistic_acc)
+    vg = cpu_functions(_logistic_acc)[0]
     x, gnorm = C.newton(vg, _logistic_hess, P, np.zeros((1, p + 1)), steps=60, radius=1e4)
     found = bool(gnorm[0] <= 1e-9)
     minima = points([x[0]], p + 1) if found else points([], p + 1)
@@ -606,7 +576,7 @@ def tanh_network(
         hint="lower hidden",
     )
     P = _pack(X, y, hidden, 0.0)
-    vg, _, _ = cpu_functions(_tanh_acc)
+    vg = cpu_functions(_tanh_acc)[0]
     # starts: the teacher-like point and its mirror (one unit active), plus a seeded cloud
     rng = np.random.default_rng(12345)
     scale = max(1.0, float(np.std(y)))

@@ -45,6 +45,8 @@ def every_kind():
         ls.optim.adagrad(lr=0.05),
         ls.optim.adam(lr=1e-2, schedule=ls.schedules.inverse_time(0.1)),
         ls.optim.adamw(lr=1e-2, schedule=ls.schedules.linear_warmup(5)),
+        ls.optim.amsgrad(lr=1e-2),
+        ls.optim.nadam(lr=1e-2, schedule=ls.schedules.inverse_time(0.1)),
         ls.optim.gd(lr=0.5),  # diverges on Rosenbrock
     ]
 
