@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import math
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,8 +119,10 @@ def test_renderer_options_match_landscape_render():
     """Every [render] key a recipe accepts is a keyword of the renderer it calls."""
     from landscape import render
 
+    assert recipes.RENDERERS is render.RENDERERS  # one registry, read by recipes
     for kind, spec in recipes.RENDERERS.items():
-        params = inspect.signature(getattr(render, spec.function)).parameters
+        params = inspect.signature(spec.function).parameters
+        assert getattr(render, spec.name) is spec.function, kind
         for key in spec.keys:
             assert key in params, (kind, key)
         if spec.animated is not False:
@@ -132,7 +135,7 @@ def test_renderer_options_match_landscape_render():
 # --------------------------------------------------------------------------
 def test_run_formats_and_paths(tmp_path):
     rec = recipes.load(write(tmp_path, BASE))
-    assert rec.out_path() == recipes.Path("gallery") / "tiny.gif"
+    assert rec.out_path() == Path("gallery") / "tiny.gif"
     assert rec.out_path(tmp_path, fmt="png") == tmp_path / "tiny.png"
     assert rec.out_path(tmp_path / "x.mp4") == tmp_path / "x.mp4"
     with pytest.raises(recipes.RecipeError, match="disagrees"):
@@ -655,3 +658,63 @@ def test_result_concat_arguments():
     with pytest.raises(ValueError, match="order must be a permutation"):
         ls.Result.concat([a, b], order=["gd"])
     assert ls.Result.concat([a]).names == a.names
+
+
+# --------------------------------------------------------------------------
+# renderers are declared: a new one is one module plus one registry line
+# --------------------------------------------------------------------------
+def test_a_new_renderer_needs_no_change_to_recipes(tmp_path, monkeypatch):
+    """A tiny renderer, declared and registered, is loaded, checked and run by recipes."""
+    from landscape import render
+    from landscape.render import options as O
+
+    calls = []
+
+    def dots(result, surface, out, *, colour="red", size=(960, 540), dpi=100, title=None,
+             fps=20, max_frames=None, progress=False):  # fmt: skip
+        calls.append(dict(result=result, surface=surface, colour=colour, size=size,
+                          title=title, fps=fps, max_frames=max_frames))  # fmt: skip
+        out.write_bytes(b"GIF89a")
+        return out
+
+    spec = render.Renderer(dots, inputs=("result", "surface"),
+                           options={"colour": O.choice("red", "blue")})  # fmt: skip
+    monkeypatch.setitem(render.RENDERERS, "dots", spec)  # the one registry line
+    text = BASE.replace('kind = "race"', 'kind = "dots"\ncolour = "blue"\nmax_frames = 9')
+    rec = recipes.load(write(tmp_path, text))
+    assert rec.kind == "dots" and rec.animated and rec.simulates
+    assert rec.render_options == {"colour": "blue", "max_frames": 9, "size": (160, 90), "fps": 10}
+    made = rec.make(tmp_path, scale=0.5, max_frames=4)
+    assert made.path == tmp_path / "tiny.gif" and made.path.read_bytes() == b"GIF89a"
+    (call,) = calls
+    assert call["result"].names == ["gd", "momentum β=0.9"] and call["surface"] is rec.surface
+    assert call["colour"] == "blue" and call["title"] == "A tiny race"
+    assert (call["size"], call["fps"], call["max_frames"]) == ((80, 45), 10, 4)
+    # its declaration is the schema: unknown keys and bad values are one-line errors
+    msg = error_of(tmp_path, text.replace('colour = "blue"', 'colour = "green"'))
+    assert msg.endswith("recipe.toml: render.colour must be one of blue, red, got 'green'")
+    msg = error_of(tmp_path, text.replace('colour = "blue"', "trail = 3"))
+    assert "render.trail is not a known option of the dots renderer; allowed here: kind, " in msg
+    assert "render.kind must be one of" in error_of(tmp_path, text.replace('"dots"', '"dotz"'))
+
+
+def test_render_time_limits_are_read_at_call_time(tmp_path, monkeypatch):
+    rec = recipes.load(write(tmp_path, BASE))
+    monkeypatch.setattr(recipes, "SECONDS_PER_FRAME", 1e5)
+    with pytest.raises(
+        recipes.RecipeError,
+        match=r"would draw 21 frames of 160x90, about .* h at 100000.0 s a frame",
+    ):
+        rec.make(tmp_path)
+    monkeypatch.setattr(recipes, "MAX_RENDER_SECONDS", 10**9)
+    assert rec.make(tmp_path, max_frames=2).path.exists()
+
+
+def test_check_backend_is_public_and_one_line():
+    from landscape import _backend
+
+    assert _backend.check("cpu") == "cpu" and _backend.check("auto") == "auto"
+    with pytest.raises(ValueError, match=r"^backend must be one of cpu, cuda, auto, got 'tpu'$"):
+        _backend.check("tpu")
+    with pytest.raises(recipes.RecipeError, match="backend must be one of cpu, cuda, auto"):
+        recipes.check_backend("gpu")
