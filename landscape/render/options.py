@@ -379,30 +379,11 @@ class Renderer:
             return self.animated
         return bool(options.get("animate", self.default("animate")))
 
-    def check(self, options: Mapping, facts: RunFacts | None = None, *, prefix: str = "") -> dict:
-        """``options`` checked (``prefix`` names them in errors): unknown or missing keys raise.
-
-        Frame options are checked here too; ``title`` and ``progress`` are
-        not options (give them to :class:`FrameOptions`).
-        """
-        facts = RunFacts() if facts is None else facts
-        keys = self.keys
-        for key in options:
-            if key not in keys:
-                raise ValueError(
-                    f"{prefix}{key} is not a known option of the {self.name} renderer; "
-                    f"allowed here: {', '.join(keys)}"
-                )
-        for key in self.required:
-            if key not in options:
-                raise ValueError(f"{prefix}{key} is required")
-        return {k: keys[k](f"{prefix}{k}", v, facts) for k, v in options.items()}
-
     def call(self, out, frame: FrameOptions, options: Mapping, **products) -> Path:
         """Draw into ``out``: inputs from ``products`` (result, surface, ...) or ``options``.
 
-        ``options`` are checked options (:meth:`check`); frame options among
-        them are ignored (``frame`` gives them).
+        ``options`` are checked options (each by its check in :attr:`keys`);
+        frame options among them are ignored (``frame`` gives them).
         """
         args = []
         for name in self.inputs:
