@@ -27,8 +27,15 @@ NON_DEFAULT = {
         {"β₁": "0.8", "β₂": "0.99", "ε": "0.0001"},
     ),  # fmt: skip
     "adamw": ({"lr": 0.01, "weight_decay": 0.1}, {"λ": "0.1"}),
+    "amsgrad": ({"lr": 0.02, "b2": 0.99}, {"β₂": "0.99"}),
+    "nadam": ({"lr": 0.02, "momentum_decay": 0.01}, {"ψ": "0.01"}),
 }
 DEFAULTS = {k: ls.optim.make(k, lr=0.01) for k in NON_DEFAULT}
+
+
+def test_every_kind_is_in_the_table():
+    """A new optimizer kind is labelled (its display name comes with its constructor)."""
+    assert set(NON_DEFAULT) == set(ls.optim._rules.KIND_NAMES) == set(L.DISPLAY)
 
 
 def fake(opts, *, noise=None, minibatch=None):

@@ -127,6 +127,35 @@ _PUBLIC = {
 }
 
 
+#: How each kind is written in figure labels and tables.
+DISPLAY = {
+    "gd": "GD",
+    "momentum": "momentum",
+    "heavy_ball": "classic momentum",
+    "nesterov": "Nesterov",
+    "rmsprop": "RMSprop",
+    "adagrad": "AdaGrad",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "amsgrad": "AMSGrad",
+    "nadam": "NAdam",
+}
+#: Words an optimizer's name may use for its kind without saying anything
+#: more (a legend then shows the kind's display name only once).
+KIND_WORDS = {
+    "gd": {"gd", "sgd", "gradient", "descent", "stochastic", "plain", "vanilla"},
+    "momentum": {"momentum", "ewa"},
+    "heavy_ball": {"heavy", "ball", "heavyball", "classic", "classical", "polyak", "momentum"},
+    "nesterov": {"nesterov", "nag", "accelerated", "momentum"},
+    "rmsprop": {"rmsprop", "rms", "prop"},
+    "adagrad": {"adagrad"},
+    "adam": {"adam"},
+    "adamw": {"adamw", "adam", "w"},
+    "amsgrad": {"amsgrad", "ams", "grad", "adam"},
+    "nadam": {"nadam", "nesterov", "adam"},
+}
+
+
 def _sched(schedule):
     if schedule is None:
         return constant()

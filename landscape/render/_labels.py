@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from ._colours import ALIASES, KIND_COLOURS
+from ..optim import optimizers as _optimizers
+from ._colours import ALIASES
 
 __all__ = [
     "DISPLAY",
@@ -29,35 +30,18 @@ __all__ = [
     "surface_label",
 ]
 
-#: How each kind is written in labels.
-DISPLAY = {
-    "gd": "GD",
-    "momentum": "momentum",
-    "heavy_ball": "classic momentum",
-    "nesterov": "Nesterov",
-    "rmsprop": "RMSprop",
-    "adagrad": "AdaGrad",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
-#: Words a name may use for its kind without saying anything more.
-_KIND_WORDS = {
-    "gd": {"gd", "sgd", "gradient", "descent", "stochastic", "plain", "vanilla"},
-    "momentum": {"momentum", "ewa"},
-    "heavy_ball": {"heavy", "ball", "heavyball", "classic", "classical", "polyak", "momentum"},
-    "nesterov": {"nesterov", "nag", "accelerated", "momentum"},
-    "rmsprop": {"rmsprop", "rms", "prop"},
-    "adagrad": {"adagrad"},
-    "adam": {"adam"},
-    "adamw": {"adamw", "adam", "w"},
-}
+#: How each kind is written in labels, and the words a name may use for its
+#: kind without saying anything more: declared with the constructors.
+DISPLAY = _optimizers.DISPLAY
+_KIND_WORDS = _optimizers.KIND_WORDS
 #: Symbols of the hyperparameters (config keys, as the constructors name them).
-_SYMBOLS = {"beta": "β", "b1": "β₁", "b2": "β₂", "eps": "ε", "weight_decay": "λ"}
+_SYMBOLS = {"beta": "β", "b1": "β₁", "b2": "β₂", "eps": "ε", "weight_decay": "λ",
+            "momentum_decay": "ψ"}
 _MOMENTUM_FAMILY = ("momentum", "heavy_ball", "nesterov")
 
 _KIND_RE = re.compile(
     r"^\s*("
-    + "|".join(sorted([*KIND_COLOURS, *ALIASES], key=len, reverse=True))
+    + "|".join(sorted([*_optimizers.DISPLAY, *ALIASES], key=len, reverse=True))
     + r")(?![a-z0-9])",
     re.IGNORECASE,
 )
