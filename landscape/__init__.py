@@ -16,19 +16,12 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.1.0"
 
-import sys as _sys
-
 from . import averages, datasets, events, minibatch, optim, starts, surfaces
 from ._backend import CudaUnavailable
 from .averages import ewa, ewa_window
 from .engine import simulate
 from .optim import noise, schedules
 from .results import Result, load
-
-# The module landscape/ewa.py is now landscape/averages.py: ``ls.ewa`` is the
-# function only.  Until render/ and claims/ import ``..averages``, the old
-# module path resolves to the new module (``from landscape.ewa import ewa``).
-_sys.modules.setdefault(f"{__name__}.ewa", averages)
 
 # imported on first use (scipy.stats, scipy.sparse, the renderers): import landscape stays fast
 _LAZY = ("analysis", "claims", "escape", "recipes", "render", "stats")

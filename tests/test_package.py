@@ -61,14 +61,29 @@ def test_every_public_name_resolves():
 
 
 def test_ewa_is_the_function_and_averages_the_module():
-    assert isinstance(ls.averages, types.ModuleType)
-    assert ls.averages is importlib.import_module("landscape.averages")
+    import landscape.averages
+
+    assert isinstance(landscape.averages, types.ModuleType)
+    assert ls.averages is landscape.averages
     assert not isinstance(ls.ewa, types.ModuleType)
     assert ls.ewa is ls.averages.ewa and ls.ewa_window is ls.averages.ewa_window
     np.testing.assert_allclose(ls.ewa([2.0, 2.0], 0.5, bias_correction=True), [2.0, 2.0])
-    # importing the renderers (which use the averages) does not rebind ls.ewa
+    # importing the renderers and claims (which use the averages) does not rebind ls.ewa
     importlib.import_module("landscape.render")
+    importlib.import_module("landscape.claims")
     assert ls.ewa is ls.averages.ewa
+
+
+def test_ewa_is_not_a_module():
+    """landscape/ewa.py became landscape/averages.py; no alias module is left behind."""
+    assert "landscape.ewa" not in sys.modules
+    with pytest.raises(ModuleNotFoundError, match="landscape.ewa"):
+        importlib.import_module("landscape.ewa")
+    out = subprocess.run(
+        [sys.executable, "-c", "import landscape.ewa"],
+        capture_output=True, text=True, cwd=ROOT.parent,
+    )  # fmt: skip
+    assert out.returncode != 0 and "No module named 'landscape.ewa'" in out.stderr
 
 
 def _static_all(path):
@@ -113,7 +128,7 @@ def test_table_import_paths():
     from landscape.escape import Table as EscapeTable
     from landscape.table import Table
 
-    assert EscapeTable is Table
+    assert EscapeTable is Table  # the re-export of the one table class
     assert "Table" in ls.escape.__all__
     surf = ls.surfaces.quadratic(np.eye(2))
     tab = ls.analysis.classify(surf, np.zeros((1, 2)))

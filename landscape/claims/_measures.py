@@ -286,7 +286,7 @@ def _basin_disagreement(ev, k, c, other):
 
 def _ewa_series(ev, beta, bias_correction):
     from .. import datasets
-    from ..ewa import ewa
+    from ..averages import ewa
 
     if ev.ewa is None:
         raise ValueError("this measure needs the EWA figure's data (days, seed)")

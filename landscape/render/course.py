@@ -48,8 +48,8 @@ def ewa_figure(
     faintly from the first frame, the days seen so far in full and the
     averages up to the current day.  The legend is below the axes.
     """
+    from ..averages import ewa, ewa_window
     from ..datasets import temperature
-    from ..ewa import ewa, ewa_window
 
     bs = _check_betas(betas)
     S.check_choice_bool("bias_correction", bias_correction, BIAS_CORRECTION)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import _validate as V
-from ..ewa import ewa_window
+from ..averages import ewa_window
 from . import _labels as LB
 from . import _layout as Y
 from . import _style as S
@@ -178,7 +178,7 @@ def _x_of(result, x_axis) -> np.ndarray:
 
 def _ewa_prefix(raw, beta) -> np.ndarray:
     """Bias-corrected EWA of each row up to its first non-finite value (NaN after)."""
-    from ..ewa import ewa
+    from ..averages import ewa
 
     smooth = np.full_like(raw, np.nan)
     for k in range(raw.shape[0]):
