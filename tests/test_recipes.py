@@ -351,7 +351,7 @@ def test_batch_size_needs_a_finite_sum_surface(tmp_path):
 
 def test_finite_sum_surfaces_from_a_recipe(tmp_path):
     """Every finite-sum surface builds from [surface], with generated or given data."""
-    for name in ("linear_regression", "logistic_regression", "tanh_network"):
+    for name in ls.surfaces.finite_sum.MODELS:
         text = MINIBATCH.replace('name = "linear_regression"\nm = 40', f'name = "{name}"\nm = 40')
         surf = recipes.load(write(tmp_path, text, f"{name}.toml")).surface
         assert surf.name == name and surf.finite_sum.m == 40 and surf.dim == 2

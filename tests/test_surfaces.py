@@ -412,6 +412,17 @@ def test_registry():
         S.make("nope")
 
 
+def test_finite_sum_models_are_the_finite_sum_surfaces():
+    """``finite_sum.MODELS`` (named in error messages) lists exactly the surfaces with examples."""
+    from landscape.surfaces.finite_sum import MODELS
+
+    assert "MODELS" in S.finite_sum.__all__
+    made = {name: S.make(name, A=np.eye(2)) if name == "quadratic" else S.make(name)
+            for name in S.names()}  # fmt: skip
+    assert set(MODELS) == {n for n, surf in made.items() if getattr(surf, "finite_sum", None)}
+    assert list(MODELS) == sorted(MODELS) and len(MODELS) == len(set(MODELS))
+
+
 def test_docstrings_have_formula():
     for name in S.names():
         doc = getattr(S, name).__doc__

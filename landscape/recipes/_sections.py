@@ -18,6 +18,7 @@ from .. import optim, starts, surfaces
 from ..optim import noise as _noise
 from ..optim import schedules as _schedules
 from ..render import RENDERERS, RunFacts
+from ..surfaces.finite_sum import MODELS
 from ._schema import build, call, choice, require, signature, table, type_name, unknown
 
 __all__ = [
@@ -121,9 +122,6 @@ def read_optimizers(ctx, raw):
     return out, noises, batches
 
 
-_FINITE_SUMS = "linear_regression, logistic_regression, tanh_network"
-
-
 def _batch_value(ctx, path, v):
     """A batch size as written: an integer >= 1, or "m" (the full batch)."""
     if v == "m":
@@ -148,7 +146,7 @@ def batch_sizes(ctx, surf, data, opts, own, common):
         if given:
             raise ctx.error(
                 given[0][0],
-                f"needs a finite-sum surface ({_FINITE_SUMS}): surface {surf.name} has no "
+                f"needs a finite-sum surface ({', '.join(MODELS)}): surface {surf.name} has no "
                 "examples to draw mini-batches from; for gradient noise that stands in for "
                 "a batch of b examples use noise = { sigma = ..., batch_size = b }",
             )

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _validate as V
 from ..averages import ewa_window
+from ..surfaces.finite_sum import MODELS
 from . import _labels as LB
 from . import _layout as Y
 from . import _style as S
@@ -152,8 +153,6 @@ def loss_curves(
 
 
 _X_AXES = ("step", "examples", "epoch")
-#: The surfaces whose steps use examples (mini-batches): x_axis "examples" and "epoch".
-FINITE_SUMS = ("linear_regression", "logistic_regression", "tanh_network")
 _X_LABELS = {
     "step": "step (one mini-batch each)",
     "examples": "examples processed",
@@ -168,7 +167,7 @@ def _x_of(result, x_axis) -> np.ndarray:
         return np.broadcast_to(steps, (result.n_optimizers, steps.size))
     if getattr(result, "minibatch", None) is None:
         raise ValueError(
-            f"x_axis={x_axis!r} needs a run on a finite-sum surface ({', '.join(FINITE_SUMS)}), "
+            f"x_axis={x_axis!r} needs a run on a finite-sum surface ({', '.join(MODELS)}), "
             "where each step uses examples; use 'step'"
         )
     if x_axis == "examples":
@@ -443,7 +442,7 @@ def _x_axis(name, v, facts=None) -> str:
     v = O.choice(*_X_AXES)(name, v)
     if v != "step" and facts is not None and facts.finite_sum is False:
         raise ValueError(
-            f"{name} = {v!r} needs a finite-sum surface ({', '.join(FINITE_SUMS)}), where "
+            f"{name} = {v!r} needs a finite-sum surface ({', '.join(MODELS)}), where "
             'steps use examples; use "step"'
         )
     return v

@@ -44,12 +44,17 @@ from . import _critical as C
 from ._base import Surface, points
 
 __all__ = [
+    "MODELS",
     "FiniteSum",
     "linear_regression",
     "logistic_regression",
     "sum_functions",
     "tanh_network",
 ]
+
+#: The finite-sum models, by surface name: the surfaces that mini-batches can draw
+#: examples from (error messages and renderers name them from here).
+MODELS = ("linear_regression", "logistic_regression", "tanh_network")
 
 # header of the parameter array
 H_M, H_P, H_HIDDEN, H_L2, H_DATA = 0, 1, 2, 3, 4
