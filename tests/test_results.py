@@ -1,5 +1,5 @@
 """Result (landscape.results): save/load, names and labels, summary table,
-recorded shapes."""
+recorded shapes, concatenation (Result.concat)."""
 
 from __future__ import annotations
 
@@ -106,3 +106,70 @@ def test_result_record_shapes():
     assert res.positions.shape == (3, 2, 21, 2)
     np.testing.assert_array_equal(res.positions[:, :, -1], res.final[:, :2])
     np.testing.assert_allclose(res.loss[:, :, -1], res.final_loss[:, :2], rtol=1e-13)
+
+
+# --------------------------------------------------------------------------
+# Result.concat (what recipes join their per-noise launches with)
+# --------------------------------------------------------------------------
+def _bowl_runs(**kw):
+    surf = ls.surfaces.elongated_bowl(kappa=10.0)
+    x0 = np.array([[-2.0, 1.0], [1.0, 1.0]])
+    args = dict(steps=10, record_every=1, seed=0) | kw
+    a = ls.simulate(surf, {"gd": ls.optim.gd(lr=0.05)}, x0, **args)
+    b = ls.simulate(surf, {"m": ls.optim.momentum(lr=0.05, beta=0.9)}, x0,
+                    noise=ls.noise.gaussian(1.0), **args)  # fmt: skip
+    return surf, x0, a, b
+
+
+def test_result_concat_stacks_optimizers_in_order():
+    surf, x0, a, b = _bowl_runs()
+    both = ls.Result.concat([a, b])
+    assert both.names == ["gd", "m"] and both.n_optimizers == 2
+    np.testing.assert_array_equal(both.positions[0], a.positions[0])
+    np.testing.assert_array_equal(both.positions[1], b.positions[0])
+    np.testing.assert_array_equal(both.final_loss[1], b.final_loss[0])
+    assert both.surface is surf and both.x0 is a.x0
+    # different noise: each optimizer's entry says its own
+    assert both.config["noise"].startswith("per optimizer")
+    assert both.config["optimizers"][0]["noise"] is None
+    assert both.config["optimizers"][1]["noise"] == b.config["noise"]
+    swapped = ls.Result.concat([a, b], order=["m", "gd"])
+    assert swapped.names == ["m", "gd"]
+    np.testing.assert_array_equal(swapped.diverged[0], b.diverged[0])
+    np.testing.assert_array_equal(swapped.loss[1], a.loss[0])
+    # the same noise everywhere: config unchanged but for the optimizers
+    same = ls.Result.concat([a, ls.simulate(surf, {"m": ls.optim.momentum(lr=0.05)}, x0, 10,
+                                            record_every=1, seed=0)])  # fmt: skip
+    assert same.config["noise"] is None and "noise" not in same.config["optimizers"][1]
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"steps": 12}, r"parts\[1\] ran 12 steps, parts\[0\] 10"),
+        ({"record_every": 2}, r"parts\[1\] recorded frames at other steps"),
+        ({"x0": "other"}, r"parts\[1\] started from other points x0"),
+        ({"surface": "other"}, r"parts\[1\] ran on another surface"),
+        ({"name": "gd"}, r"parts\[1\] repeats the optimizer name 'gd'"),
+    ],
+)
+def test_result_concat_refuses_runs_that_differ(change, match):
+    surf, x0, a, _ = _bowl_runs()
+    kw = dict(steps=10, record_every=1, seed=0)
+    kw.update({k: v for k, v in change.items() if k in ("steps", "record_every")})
+    if "x0" in change:
+        x0 = x0 + 1.0
+    if "surface" in change:
+        surf = ls.surfaces.elongated_bowl(kappa=20.0)
+    other = ls.simulate(surf, {change.get("name", "m"): ls.optim.gd(lr=0.01)}, x0, **kw)
+    with pytest.raises(ValueError, match=match):
+        ls.Result.concat([a, other])
+
+
+def test_result_concat_arguments():
+    _, _, a, b = _bowl_runs()
+    with pytest.raises(ValueError, match="parts must be a non-empty sequence of Result"):
+        ls.Result.concat([])
+    with pytest.raises(ValueError, match="order must be a permutation"):
+        ls.Result.concat([a, b], order=["gd"])
+    assert ls.Result.concat([a]).names == a.names
