@@ -438,8 +438,6 @@ BAD = [
     (lambda: _sim(optimizers="adam"), "optimizers"),
     (lambda: _sim(optimizers={"a": "adam"}), "optimizers"),
     (lambda: _sim(surface="rosenbrock"), "surface"),
-    # surfaces.make (TODO: move to test_surfaces.py)
-    (lambda: ls.surfaces.make("rosenbrok"), "surface"),
 ]
 
 
@@ -588,20 +586,3 @@ def test_float32_denormal_range():
     sub = np.array([2.0**-1070])
     assert (sub / 2.0)[0] == 2.0**-1071
     assert np.float32(1e-40) * np.float32(1.0) != 0
-
-
-# --------------------------------------------------------------------------
-# Regression: a bug found while writing these tests (fixed).
-# --------------------------------------------------------------------------
-@pytest.mark.parametrize("call,match", [
-    (lambda: ls.surfaces.make("rosenbrock", bogus=1), "bogus"),
-])
-def test_make_unknown_parameter_raises_valueerror(call, match):
-    """Regression: an unknown keyword raised ``TypeError: cosine() got an
-    unexpected keyword argument 'bogus'`` instead of the ValueError naming the
-    argument that ``ls.optim.make("adam", lrr=0.1)`` gives:
-
-        ls.surfaces.make("rosenbrock", bogus=1)                # TypeError
-    """
-    with pytest.raises(ValueError, match=match):
-        call()

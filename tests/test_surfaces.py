@@ -474,3 +474,25 @@ BAD = [
 def test_bad_arguments_raise(ctor, kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         ctor(**kwargs)
+
+
+# --------------------------------------------------------------------------
+# surfaces.make: an unknown name or parameter is a ValueError naming it
+# --------------------------------------------------------------------------
+def test_make_unknown_name_raises_valueerror():
+    with pytest.raises(ValueError, match="surface"):
+        S.make("rosenbrok")
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: S.make("rosenbrock", bogus=1), "bogus"),
+])  # fmt: skip
+def test_make_unknown_parameter_raises_valueerror(call, match):
+    """Regression: an unknown keyword raised ``TypeError: rosenbrock() got an
+    unexpected keyword argument 'bogus'`` instead of the ValueError naming the
+    argument that ``ls.optim.make("adam", lrr=0.1)`` gives:
+
+        ls.surfaces.make("rosenbrock", bogus=1)                # TypeError
+    """
+    with pytest.raises(ValueError, match=match):
+        call()
