@@ -1,7 +1,7 @@
 """Writing a file atomically: a unique temporary beside it, then :func:`os.replace`.
 
 Every writer of the package (:meth:`landscape.Result.save`,
-:meth:`landscape.escape.Table.to_csv`, the renderers) writes through
+:meth:`landscape.table.Table.to_csv`, the renderers) writes through
 :func:`atomic_path`, so
 
 * a reader never sees a half-written file (the replace is atomic on one

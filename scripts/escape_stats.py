@@ -25,6 +25,7 @@ import landscape as ls
 from landscape import escape as E
 from landscape import render
 from landscape import stats as S
+from landscape.table import Table
 
 # each optimizer kind in its colour of every landscape figure (one hue family each)
 COLOURS = render.palette([k for k in ls.optim.names() if k != "sgd"])
@@ -152,7 +153,7 @@ def main(argv=None) -> int:
         fname = f"saddle2d_survival_{'noisy' if noise else 'clean'}.png"
         survival_figure(res, sc, opts, out / fname, f"2-D saddle, {label}")
         rows = S.summary(res, E.EVENT)
-        tab = E.Table(
+        tab = Table(
             [{**r, "theory": sc.theory(o)} for r, o in zip(rows, opts, strict=True)],
             ["optimizer"] + [c for c in rows[0] if c != "optimizer"] + ["theory"],
         )
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
         md += [
             "Log-rank tests:",
             "",
-            E.Table(cmp_rows, list(cmp_rows[0])).format(markdown=True),
+            Table(cmp_rows, list(cmp_rows[0])).format(markdown=True),
             "",
         ]
 
@@ -181,7 +182,7 @@ def main(argv=None) -> int:
     tab.to_csv(out / "saddle2d_lr_sweep.csv")
     first = [r for r in tab.rows if r["delta"] == 1e-3]
     fig1 = median_vs(
-        E.Table(first, tab.columns),
+        Table(first, tab.columns),
         "lr",
         out / "saddle2d_median_vs_lr.png",
         "2-D saddle, starts on the escape axis, δ = 1e-3 (dashed: log(r/δ)/log(1+2bη))",

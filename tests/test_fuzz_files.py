@@ -30,6 +30,7 @@ from landscape import _validate as V
 from landscape import escape as E
 from landscape import results as R
 from landscape.render import _writers as W
+from landscape.table import Table
 
 K, N, F, D = 2, 3, 4, 2  # optimizers, trajectories, frames, dimension
 
@@ -277,7 +278,7 @@ def test_save_onto_a_directory(tmp_path):
 def test_to_csv_onto_a_directory(tmp_path):
     (tmp_path / "t.csv").mkdir()
     with pytest.raises(ValueError, match=r"t\.csv'.*is a directory"):
-        E.Table([{"a": 1}], ["a"]).to_csv(tmp_path / "t.csv")
+        Table([{"a": 1}], ["a"]).to_csv(tmp_path / "t.csv")
     assert _listing(tmp_path) == ["t.csv"]
 
 
@@ -346,7 +347,7 @@ def test_csv_text_cells_are_not_formulas(tmp_path):
         {"name": "@SUM(A1)", "v": 1.0, "k": 3},
         {"name": "gd(lr=0.1)", "v": float("nan"), "k": 0},
     ]
-    path = E.Table(rows, ["name", "v", "k", "=col"]).to_csv(tmp_path / "t.csv")
+    path = Table(rows, ["name", "v", "k", "=col"]).to_csv(tmp_path / "t.csv")
     with open(path, newline="", encoding="utf-8") as fh:
         back = list(csv.reader(fh))
     assert back[0] == ["name", "v", "k", "'=col"]
@@ -404,7 +405,7 @@ def test_scenario_argument_is_named(case):
 _WORKER = r"""
 import csv, json, os, sys, time
 import numpy as np
-from landscape.escape import Table
+from landscape.table import Table
 from landscape.results import Result, load
 role, npz, csv_path, go = sys.argv[1:5]
 value = float(role[-1]) if role.startswith("writer") else 0.0
@@ -450,7 +451,7 @@ def test_two_writers_and_a_reader(tmp_path):
     shared = tmp_path / "shared"
     npz, csv_path = shared / "r.npz", shared / "t.csv"
     _result(1.0).save(npz)
-    E.Table([{"w": 1.0, "i": i} for i in range(200)], ["w", "i"]).to_csv(csv_path)
+    Table([{"w": 1.0, "i": i} for i in range(200)], ["w", "i"]).to_csv(csv_path)
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
