@@ -111,9 +111,10 @@ def batch_gradients(surface, theta, batch_size: int, *, seed: int = 0, trajector
     """
     fs = getattr(surface, "finite_sum", None)
     if fs is None:
+        from .surfaces.finite_sum import MODELS
+
         raise ValueError(
-            f"surface must be a finite-sum surface (linear_regression, logistic_regression, "
-            f"tanh_network), got {surface!r}"
+            f"surface must be a finite-sum surface ({', '.join(MODELS)}), got {surface!r}"
         )
     from .engine.stages import cpu_stage
 

@@ -16,6 +16,7 @@ from ..optim.optimizers import Optimizer
 from ..optim.schedules import R_SPE
 from ..results import Result
 from ..surfaces import Surface
+from ..surfaces.finite_sum import MODELS
 from . import batched as _batched
 from . import fused_cpu
 from .plan import Outputs, plan
@@ -82,8 +83,8 @@ def _batch_sizes(batch_size, names, surface):
     if fs is None:
         if batch_size is not None:
             raise ValueError(
-                f"batch_size needs a finite-sum surface (linear_regression, logistic_regression, "
-                f"tanh_network; see landscape.surfaces.finite_sum), got batch_size={batch_size!r} "
+                f"batch_size needs a finite-sum surface ({', '.join(MODELS)}; see "
+                f"landscape.surfaces.finite_sum), got batch_size={batch_size!r} "
                 f"for {surface.name}; for additive gradient noise use "
                 "landscape.noise.gaussian(sigma, batch_size)"
             )

@@ -1,4 +1,4 @@
-"""Exponentially weighted averages (landscape.ewa): against a hand loop,
+"""Exponentially weighted averages (landscape.averages: ls.ewa, ls.ewa_window): against a hand loop,
 their properties, the course's temperature example, argument validation."""
 
 from __future__ import annotations
