@@ -36,7 +36,7 @@ from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
 __all__ = ["add_noise", "begin_step", "check_divergence", "record_frame", "test_events"]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def begin_step(kind, hp, skind, srow, t, run, sc):
     """Per-step scalars of update ``t + 1`` into ``sc``: schedule, running products, rule scalars."""
     lr_t = hp[HP_LR]
@@ -45,7 +45,7 @@ def begin_step(kind, hp, skind, srow, t, run, sc):
     next_scalars(kind, hp, lr_t, t, run, sc)
 
 
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def check_divergence(t, X, G, F, bound, big, live, DT, OK):
     """Freeze live lanes whose loss/gradient is not finite or whose ``|x_k|`` exceeds ``bound``.
 
@@ -73,7 +73,7 @@ def check_divergence(t, X, G, F, bound, big, live, DT, OK):
                 live[j] = False
 
 
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def test_events(t, X, F, ev_kind, ev_center, ev_val, live, ET, R2):
     """First step ``ET[e, j]`` at which live lane ``j`` meets event ``e`` (``-1``: not yet).
 
@@ -103,7 +103,7 @@ def test_events(t, X, F, ev_kind, ev_center, ev_val, live, ET, R2):
                 ET[e, j] = t if (hit & live[j] & (ET[e, j] < 0)) else ET[e, j]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def record_frame(pos, bloss, o, f, j0, X, F, nrec):
     """Frame ``f`` of optimizer ``o``: ``pos[o, f, j0 + j] = X[:, j]`` for ``j < nrec``.
 
@@ -121,7 +121,7 @@ def record_frame(pos, bloss, o, f, j0, X, F, nrec):
             bloss[o, f, j0 + j] = F[j]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def add_noise(G, sigma, seed_key, j0, t, nl):
     """``G[k, j] += sigma * z`` for lanes ``j < nl``, ``z`` the normal of (trajectory ``j0 + j``, step ``t``, ``k``)."""
     d = G.shape[0]

@@ -37,12 +37,13 @@ from numba import njit
 
 from .. import _config
 from .._fpenv import poll, restore_fpenv, set_ftz
-from ..optim._rules import N_RUN, N_STATE, S_SIZE, rule_of, start, update_lanes
+from ..optim import _rules as R
+from . import _step
 from ._chunks import next_window
-from ._step import add_noise, begin_step, check_divergence, record_frame, test_events
 from .stages import cpu_stage
 
 _KERNELS: dict = {}
+_TWINS: dict = {}
 _POOLS: dict = {}  # threads -> ThreadPoolExecutor
 _POOL_LOCK = threading.Lock()
 
@@ -53,27 +54,69 @@ def stage_of(surface):
 
 
 def kernel_for(stage):
-    """The fused kernel for gradient stage ``stage`` (memoised per family)."""
+    """The fused kernel for gradient stage ``stage`` (memoised per family).
+
+    Compiled without reference counting; a stage that allocates (NRT needed)
+    gets a kernel with it, at the first call (:func:`run` compiles there).
+    """
     key = (stage, _config.CPU_BLOCK)
     kern = _KERNELS.get(key)
     if kern is None:
-        kern = _make_kernel(stage, _config.CPU_BLOCK)
+        kern = _make_kernel(stage, _config.CPU_BLOCK, False)
         _KERNELS[key] = kern
     return kern
 
 
-def _make_kernel(stage, B):
-    @njit(**_config.NJIT_OPTIONS)
-    def kernel(blk_lo, blk_hi, t_lo, t_hi, X0, plan, state, halt):
+def _compiled(stage, args):
+    """The kernel of ``stage`` compiled for ``args`` (an NRT kernel if the stage allocates)."""
+    kern = kernel_for(stage)
+    try:
+        kern(*args)
+    except numba.core.errors.NumbaError as exc:
+        if "NRT" not in str(exc):
+            raise
+        kern = _make_kernel(stage, _config.CPU_BLOCK, True)
+        _KERNELS[(stage, _config.CPU_BLOCK)] = kern
+        kern(*args)
+    return kern
+
+
+def inline_twin(fn):
+    """``fn`` recompiled from its source with ``inline="always"`` (memoised).
+
+    The step pieces are ordinary compiled functions (the batched engine calls
+    them); the fused kernel takes their inlined twins, so each step's lane
+    loops sit in the kernel's own code, where LLVM sees the block's
+    workspaces and vectorises across lanes without per-call overhead.
+    """
+    twin = _TWINS.get(fn)
+    if twin is None:
+        twin = njit(inline="always", **_config.NJIT_OPTIONS)(fn.py_func)
+        _TWINS[fn] = twin
+    return twin
+
+
+def _make_kernel(stage, B, nrt):
+    check_divergence = inline_twin(_step.check_divergence)
+    test_events = inline_twin(_step.test_events)
+    record_frame = inline_twin(_step.record_frame)
+    add_noise = inline_twin(_step.add_noise)
+    begin_step = inline_twin(_step.begin_step)
+    update_lanes = inline_twin(R.update_lanes)
+    rule_of, start, N_STATE = R.rule_of, R.start, R.N_STATE
+
+    # No allocation inside: the workspaces come from run(), so the kernel is
+    # compiled without reference counting (NRT) when its stage allows it
+    @njit(_nrt=nrt, **_config.NJIT_OPTIONS)
+    def kernel(blk_lo, blk_hi, t_lo, t_hi, X0, plan, state, work, halt):
         """Blocks ``[blk_lo, blk_hi)`` over steps ``[t_lo, t_hi)``; each step is :mod:`._step`'s pieces."""
         SX, SS, SL, SET, SDT, SR = state
+        X, G, S, F, live, ET, DT, OK, R2, sc, run, idx, keys = work
         out = plan.out
         n, d = X0.shape
         n_ev = plan.ev_kind.shape[0]
         nb = (n + B - 1) // B
-        # lanes per block: B, or fewer (a multiple of 8) when there are fewer trajectories
-        W = B if n >= B else (n + 7) // 8 * 8
-        dt = X0.dtype
+        W = X.shape[1]
         for blk in range(blk_lo, blk_hi):
             old_env = 0
             if plan.ftz:
@@ -87,32 +130,32 @@ def _make_kernel(stage, B):
             skind = plan.skinds[o]
             srow = plan.srows[o]
             bsize = plan.batch[o]
-            idx = np.empty(W, np.int64)
-            keys = np.empty((3, W), np.uint64)
-            X = np.empty((d, W), dt)
-            G = np.empty((d, W), dt)
-            S = np.zeros((N_STATE, d, W), dt)
-            F = np.empty(W, dt)
-            live = np.ones(W, np.bool_)
-            ET = np.full((n_ev, W), -1, np.int64)
-            DT = np.full(W, -1, np.int64)
-            OK = np.empty(W, np.bool_)
-            R2 = np.empty(W, dt)
-            sc = np.empty(S_SIZE, dt)
-            run = np.empty(N_RUN, np.float64)
             if t_lo == 0:
                 start(run)
                 for k in range(d):
                     for j in range(W):
                         X[k, j] = X0[j0 + min(j, nl - 1), k]
+                        for q in range(N_STATE):
+                            S[q][k, j] = 0
+                for j in range(W):
+                    live[j] = True
+                    DT[j] = -1
+                    for e in range(n_ev):
+                        ET[e, j] = -1
             else:
                 # resume where the previous chunk of steps left this block
-                X[:] = SX[blk]
-                S[:] = SS[blk]
-                live[:] = SL[blk]
-                DT[:] = SDT[blk]
-                ET[:] = SET[blk]
-                run[:] = SR[blk]
+                for k in range(d):
+                    for j in range(W):
+                        X[k, j] = SX[blk, k, j]
+                        for q in range(N_STATE):
+                            S[q][k, j] = SS[blk, q, k, j]
+                for j in range(W):
+                    live[j] = SL[blk, j]
+                    DT[j] = SDT[blk, j]
+                    for e in range(n_ev):
+                        ET[e, j] = SET[blk, e, j]
+                for q in range(run.shape[0]):
+                    run[q] = SR[blk, q]
             n_rec = max(0, min(nl, plan.rec_n - j0))
             halted = False
             for t in range(t_lo, t_hi):
@@ -144,16 +187,47 @@ def _make_kernel(stage, B):
                     for e in range(n_ev):
                         out.ev_t[o, j0 + j, e] = ET[e, j]
             else:
-                SX[blk] = X
-                SS[blk] = S
-                SL[blk] = live
-                SDT[blk] = DT
-                SET[blk] = ET
-                SR[blk] = run
+                for k in range(d):
+                    for j in range(W):
+                        SX[blk, k, j] = X[k, j]
+                        for q in range(N_STATE):
+                            SS[blk, q, k, j] = S[q][k, j]
+                for j in range(W):
+                    SL[blk, j] = live[j]
+                    SDT[blk, j] = DT[j]
+                    for e in range(n_ev):
+                        SET[blk, e, j] = ET[e, j]
+                for q in range(run.shape[0]):
+                    SR[blk, q] = run[q]
             if plan.ftz:
                 restore_fpenv(old_env)
 
     return kernel
+
+
+def _workspace(n: int, d: int, n_ev: int, dt):
+    """One worker's block workspaces: X, G, rule state, F, live, events, divergence, scratch.
+
+    Separate allocations for the state arrays: LLVM then knows that they do
+    not overlap (views of one array would need run-time alias checks).
+    """
+    B = _config.CPU_BLOCK
+    W = B if n >= B else (n + 7) // 8 * 8  # fewer trajectories: fewer lanes, a multiple of 8
+    return (
+        np.empty((d, W), dt),
+        np.empty((d, W), dt),
+        tuple(np.empty((d, W), dt) for _ in range(R.N_STATE)),
+        np.empty(W, dt),
+        np.empty(W, np.bool_),
+        np.empty((n_ev, W), np.int64),
+        np.empty(W, np.int64),
+        np.empty(W, np.bool_),
+        np.empty(W, dt),
+        np.empty(R.S_SIZE, dt),
+        np.empty(R.N_RUN, np.float64),
+        np.empty(W, np.int64),
+        np.empty((3, W), np.uint64),
+    )
 
 
 def n_blocks(n: int) -> int:
@@ -176,14 +250,14 @@ def run(stage, X0, plan, progress: bool = False) -> None:
     left (within a step); nothing partial is returned.  With ``progress``
     it also draws a tqdm bar of the steps done (shown after 2 s).
     """
-    kern = kernel_for(stage)
-    n = X0.shape[0]
+    n, d = X0.shape
     total = plan.n_opt * n_blocks(n)
     steps = plan.steps
-    state = _state(total, n, X0.shape[1], plan.n_events, X0.dtype)
+    state = _state(total, n, d, plan.n_events, X0.dtype)
     halt = np.zeros(1, np.int64)
     # compile (if needed) here, in the calling thread, not in a worker
-    kern(0, 0, 0, 0, X0, plan, state, halt)
+    kern = _compiled(stage, (0, 0, 0, 0, X0, plan, state, _workspace(n, d, plan.n_events, X0.dtype),
+                             halt))  # fmt: skip
     threads = max(1, min(numba.get_num_threads(), total))
     pace = [0.0, 0]  # seconds per block-step, last window
     pool = _executor(threads)
@@ -243,17 +317,19 @@ def _state(total: int, n: int, d: int, n_ev: int, dt):
     W = B if n >= B else (n + 7) // 8 * 8
     return (
         np.empty((total, d, W), dt),
-        np.empty((total, N_STATE, d, W), dt),
+        np.empty((total, R.N_STATE, d, W), dt),
         np.empty((total, W), np.bool_),
         np.empty((total, n_ev, W), np.int64),
         np.empty((total, W), np.int64),
-        np.empty((total, N_RUN), np.float64),
+        np.empty((total, R.N_RUN), np.float64),
     )
 
 
 def _work(kern, lo: int, hi: int, X0, plan, state, halt, pace, done) -> None:
     """Blocks ``lo:hi`` over all steps, in chunks of steps; returns early once ``halt[0]`` is set."""
     steps = plan.steps
+    n, d = X0.shape
+    work = _workspace(n, d, plan.n_events, X0.dtype)
     t = 0
     while t <= steps:
         if halt[0]:
@@ -261,7 +337,7 @@ def _work(kern, lo: int, hi: int, X0, plan, state, halt, pace, done) -> None:
         w = CHUNK_STEPS or _window(pace, hi - lo)
         t_hi = min(steps + 1, t + w)
         t0 = time.perf_counter()
-        kern(lo, hi, t, t_hi, X0, plan, state, halt)
+        kern(lo, hi, t, t_hi, X0, plan, state, work, halt)
         spent = time.perf_counter() - t0
         done[0] += (hi - lo) * (t_hi - t)
         if not CHUNK_STEPS:

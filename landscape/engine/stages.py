@@ -83,13 +83,21 @@ def minibatch_stage(acc, jit, twins=None, sums=None):
 
 
 def plain_stage(vg):
-    """The CPU stage of an ordinary surface: its ``vg``, nothing else (memoised)."""
+    """The CPU stage of an ordinary surface: its ``vg``, nothing else (memoised).
+
+    A Numba ``vg`` is recompiled from its source with ``inline="always"``, so
+    the kernel's step loop holds the surface's maths itself instead of a call
+    per step (its lane loops then vectorise together with the rest).
+    """
     stage = _STAGES.get(vg)
     if stage is None:
+        vg_in = vg
+        if isinstance(vg, CPUDispatcher):
+            vg_in = njit(inline="always", **_config.NJIT_OPTIONS)(vg.py_func)
 
         @njit(inline="always", **_config.NJIT_OPTIONS)
         def stage(X, G, F, P, t, j0, b, seed_key, idx, keys):
-            vg(X, G, F, P)
+            vg_in(X, G, F, P)
 
         _STAGES[vg] = stage
     return stage

@@ -225,7 +225,7 @@ def nadam(x, g, m, v, a, an, b1, c1, b2, c2, e):
 # --------------------------------------------------------------------------
 # lanes: what every engine calls
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@njit(_nrt=False, **NJIT_OPTIONS)
 def update_lanes(rule, X, G, S, live, s):
     """Apply ``rule`` to every coordinate ``X[k, j]`` (lane ``j``) with gradient ``G[k, j]``.
 
