@@ -57,11 +57,19 @@ def check_divergence(t, X, G, F, bound, big, live, DT, OK):
     d, W = X.shape
     xmax = cst(X, bound)
     fmax = cst(X, big)
-    for j in range(W):
-        OK[j] = abs(F[j]) < fmax
-    for k in range(d):
+    if W == 1:
+        # one lane (a CUDA thread, a batched row): reduce over the coordinates
+        ok = abs(F[0]) < fmax
+        for k in range(d):
+            ok = ok & (abs(X[k, 0]) <= xmax) & (abs(G[k, 0]) < fmax)
+        OK[0] = ok
+    else:
+        # a block of lanes: lanes innermost, vectorised across trajectories
         for j in range(W):
-            OK[j] = OK[j] & (abs(X[k, j]) <= xmax) & (abs(G[k, j]) < fmax)
+            OK[j] = abs(F[j]) < fmax
+        for k in range(d):
+            for j in range(W):
+                OK[j] = OK[j] & (abs(X[k, j]) <= xmax) & (abs(G[k, j]) < fmax)
     # a cheap any-reduction first; the per-lane bookkeeping is rare
     anybad = False
     for j in range(W):
@@ -87,13 +95,20 @@ def test_events(t, X, F, ev_kind, ev_center, ev_val, live, ET, R2):
         ek = ev_kind[e]
         thr = ev_val[e]
         if ek == ENTER_BALL or ek == LEAVE_BALL:
-            for j in range(W):
-                R2[j] = zero
-            for k in range(d):
-                c = ev_center[e, k]
+            if W == 1:  # one lane: reduce over the coordinates
+                r2 = zero
+                for k in range(d):
+                    dx = X[k, 0] - ev_center[e, k]
+                    r2 += dx * dx
+                R2[0] = r2
+            else:
                 for j in range(W):
-                    dx = X[k, j] - c
-                    R2[j] += dx * dx
+                    R2[j] = zero
+                for k in range(d):
+                    c = ev_center[e, k]
+                    for j in range(W):
+                        dx = X[k, j] - c
+                        R2[j] += dx * dx
             for j in range(W):
                 hit = (R2[j] < thr) if ek == ENTER_BALL else (R2[j] > thr)
                 ET[e, j] = t if (hit & live[j] & (ET[e, j] < 0)) else ET[e, j]

@@ -45,8 +45,10 @@ from numba import njit
 from .. import _config
 from .._fpenv import restore_fpenv, set_ftz
 from .._typed import cst
-from ..optim._rules import N_RUN, N_STATE, S_SIZE, rule_of, start, update_lanes
-from ._step import add_noise, begin_step, check_divergence, record_frame, test_events
+from ..optim import _rules as R
+from ..optim._rules import N_RUN, N_STATE, S_SIZE, rule_of, start
+from . import _step
+from .stages import inline_twin
 
 __all__ = ["MANIFOLDS", "run"]
 
@@ -54,8 +56,16 @@ __all__ = ["MANIFOLDS", "run"]
 MANIFOLDS = (None, "sphere")
 
 
-@njit(**_config.NJIT_OPTIONS)
-def _step(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere):
+check_divergence, test_events, record_frame, add_noise, begin_step, update_lanes = (
+    inline_twin(f) for f in (_step.check_divergence, _step.test_events, _step.record_frame,
+                             _step.add_noise, _step.begin_step, R.update_lanes)
+)  # fmt: skip
+
+
+# nothing is allocated inside: compiled without reference counting, the
+# per-row views cost no atomic increments
+@njit(_nrt=False, **_config.NJIT_OPTIONS)
+def _step_rows(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere):
     """Everything of step ``t`` after the gradient, for all ``n_opt * n`` rows.
 
     Rows ``o * n + j`` (optimizer ``o``, trajectory ``j``).  State that
@@ -98,7 +108,8 @@ def _step(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere
             if plan.sigma > 0.0:
                 if not have_noise:
                     # one draw per (trajectory, step): the same under every optimizer
-                    Z[:] = 0.0
+                    for k in range(d):
+                        Z[k, 0] = 0.0
                     add_noise(Z, 1.0, plan.seed_key, j, t, 1)
                     have_noise = True
                 for k in range(d):
@@ -180,7 +191,7 @@ def run(surface, X0c, plan) -> None:
     with np.errstate(all="ignore"):  # diverged rows are data, not warnings
         for t in range(plan.steps + 1):
             F = _loss_row(batched.value_and_grad(X, G), N, dt)
-            _step(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere)
+            _step_rows(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere)
     out.final[...] = X.reshape(n_opt, n, d)
     out.final_loss[...] = F.reshape(n_opt, n)
     out.div_t[...] = DT.reshape(n_opt, n)

@@ -40,10 +40,9 @@ from .._fpenv import poll, restore_fpenv, set_ftz
 from ..optim import _rules as R
 from . import _step
 from ._chunks import next_window
-from .stages import cpu_stage
+from .stages import cpu_stage, inline_twin
 
 _KERNELS: dict = {}
-_TWINS: dict = {}
 _POOLS: dict = {}  # threads -> ThreadPoolExecutor
 _POOL_LOCK = threading.Lock()
 
@@ -81,28 +80,11 @@ def _compiled(stage, args):
     return kern
 
 
-def inline_twin(fn):
-    """``fn`` recompiled from its source with ``inline="always"`` (memoised).
-
-    The step pieces are ordinary compiled functions (the batched engine calls
-    them); the fused kernel takes their inlined twins, so each step's lane
-    loops sit in the kernel's own code, where LLVM sees the block's
-    workspaces and vectorises across lanes without per-call overhead.
-    """
-    twin = _TWINS.get(fn)
-    if twin is None:
-        twin = njit(inline="always", **_config.NJIT_OPTIONS)(fn.py_func)
-        _TWINS[fn] = twin
-    return twin
-
-
 def _make_kernel(stage, B, nrt):
-    check_divergence = inline_twin(_step.check_divergence)
-    test_events = inline_twin(_step.test_events)
-    record_frame = inline_twin(_step.record_frame)
-    add_noise = inline_twin(_step.add_noise)
-    begin_step = inline_twin(_step.begin_step)
-    update_lanes = inline_twin(R.update_lanes)
+    check_divergence, test_events, record_frame, add_noise, begin_step, update_lanes = (
+        inline_twin(f) for f in (_step.check_divergence, _step.test_events, _step.record_frame,
+                                 _step.add_noise, _step.begin_step, R.update_lanes)
+    )  # fmt: skip
     rule_of, start, N_STATE = R.rule_of, R.start, R.N_STATE
 
     # No allocation inside: the workspaces come from run(), so the kernel is

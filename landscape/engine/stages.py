@@ -31,6 +31,7 @@ __all__ = [
     "device_stage",
     "device_version",
     "family_of",
+    "inline_twin",
     "minibatch_stage",
     "plain_stage",
 ]
@@ -39,6 +40,7 @@ _STAGES: dict = {}
 _MINIBATCH: dict = {}
 _DEVICE: dict = {}
 _DEVICE_STAGES: dict = {}
+_TWINS: dict = {}
 
 
 def minibatch_stage(acc, jit, twins=None, sums=None):
@@ -125,6 +127,21 @@ def family_of(surface):
     if surface.finite_sum is not None:
         return surface.finite_sum.acc, True
     return surface.vg, False
+
+
+def inline_twin(fn):
+    """``fn`` recompiled from its source with ``inline="always"`` (memoised).
+
+    The step pieces are ordinary compiled functions; the CPU kernels (fused
+    and batched) take their inlined twins, so each step's loops sit in the
+    kernel's own code, where LLVM sees the workspaces and vectorises across
+    lanes without a call (and its argument unpacking) per piece and step.
+    """
+    twin = _TWINS.get(fn)
+    if twin is None:
+        twin = njit(inline="always", **_config.NJIT_OPTIONS)(fn.py_func)
+        _TWINS[fn] = twin
+    return twin
 
 
 def device_version(fn):
