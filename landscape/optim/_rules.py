@@ -229,14 +229,16 @@ def nadam(x, g, m, v, a, an, b1, c1, b2, c2, e):
 def update_lanes(rule, X, G, S, live, s):
     """Apply ``rule`` to every coordinate ``X[k, j]`` (lane ``j``) with gradient ``G[k, j]``.
 
-    ``S`` is the ``(N_STATE, d, W)`` state, ``s`` the step's scalars
+    ``S`` holds the :data:`N_STATE` state arrays ``(d, W)`` (a tuple of
+    separate arrays in the fused CPU kernel, so LLVM knows they do not
+    overlap; an ``(N_STATE, d, W)`` array elsewhere), ``s`` the step's scalars
     (:func:`next_scalars`); lanes with ``live[j]`` False keep their ``X``.
     The loops run over lanes innermost with no branch, so the CPU engine's
     blocks vectorise across trajectories; the CUDA engine calls this with one
     lane per thread and the batched engine with one row as ``(1, d)`` lanes.
     """
     d, W = X.shape
-    a = s[S_A]
+    a, b1, c1, b2, c2, e = s[S_A], s[S_B1], s[S_C1], s[S_B2], s[S_C2], s[S_E]
     M = S[0]
     V = S[1]
     if rule == RULE_GD:
@@ -245,32 +247,21 @@ def update_lanes(rule, X, G, S, live, s):
                 xn = gd(X[k, j], G[k, j], a)
                 X[k, j] = xn if live[j] else X[k, j]
     elif rule == RULE_MOM:
-        b1 = s[S_B1]
-        c1 = s[S_C1]
         for k in range(d):
             for j in range(W):
                 xn, M[k, j] = momentum(X[k, j], G[k, j], M[k, j], a, b1, c1)
                 X[k, j] = xn if live[j] else X[k, j]
     elif rule == RULE_NAG:
-        b1 = s[S_B1]
         for k in range(d):
             for j in range(W):
                 xn, M[k, j] = nesterov(X[k, j], G[k, j], M[k, j], a, b1)
                 X[k, j] = xn if live[j] else X[k, j]
     elif rule == RULE_RMS:
-        b2 = s[S_B2]
-        c2 = s[S_C2]
-        e = s[S_E]
         for k in range(d):
             for j in range(W):
                 xn, V[k, j] = rms(X[k, j], G[k, j], V[k, j], a, b2, c2, e)
                 X[k, j] = xn if live[j] else X[k, j]
     elif rule == RULE_ADAM:
-        b1 = s[S_B1]
-        c1 = s[S_C1]
-        b2 = s[S_B2]
-        c2 = s[S_C2]
-        e = s[S_E]
         dec = s[S_DECAY]
         for k in range(d):
             for j in range(W):
@@ -279,11 +270,6 @@ def update_lanes(rule, X, G, S, live, s):
                 )
                 X[k, j] = xn if live[j] else X[k, j]
     elif rule == RULE_AMS:
-        b1 = s[S_B1]
-        c1 = s[S_C1]
-        b2 = s[S_B2]
-        c2 = s[S_C2]
-        e = s[S_E]
         Wm = S[2]
         for k in range(d):
             for j in range(W):
@@ -293,11 +279,6 @@ def update_lanes(rule, X, G, S, live, s):
                 X[k, j] = xn if live[j] else X[k, j]
     else:
         an = s[S_AN]
-        b1 = s[S_B1]
-        c1 = s[S_C1]
-        b2 = s[S_B2]
-        c2 = s[S_C2]
-        e = s[S_E]
         for k in range(d):
             for j in range(W):
                 xn, M[k, j], V[k, j] = nadam(

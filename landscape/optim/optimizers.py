@@ -232,6 +232,12 @@ def adagrad(lr: float = 0.01, eps: float = 1e-10, schedule: Schedule | None = No
     return Optimizer("adagrad", _lr(lr), eps=V.nonnegative("eps", eps), schedule=_sched(schedule))
 
 
+def _adam_family(kind, lr, b1, b2, eps, schedule, **extra) -> Optimizer:
+    """An Adam-like optimizer record, its common hyperparameters validated."""
+    return Optimizer(kind, _lr(lr), b1=V.beta("b1", b1), b2=V.beta("b2", b2),
+                     eps=V.nonnegative("eps", eps), schedule=_sched(schedule), **extra)  # fmt: skip
+
+
 def adam(
     lr: float = 0.001,
     b1: float = 0.9,
@@ -250,14 +256,7 @@ def adam(
     ----------
     D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
-    return Optimizer(
-        "adam",
-        _lr(lr),
-        b1=V.beta("b1", b1),
-        b2=V.beta("b2", b2),
-        eps=V.nonnegative("eps", eps),
-        schedule=_sched(schedule),
-    )
+    return _adam_family("adam", lr, b1, b2, eps, schedule)
 
 
 def adamw(
@@ -276,15 +275,8 @@ def adamw(
     ----------
     I. Loshchilov and F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
     """
-    return Optimizer(
-        "adamw",
-        _lr(lr),
-        b1=V.beta("b1", b1),
-        b2=V.beta("b2", b2),
-        eps=V.nonnegative("eps", eps),
-        weight_decay=V.nonnegative("weight_decay", weight_decay),
-        schedule=_sched(schedule),
-    )
+    return _adam_family("adamw", lr, b1, b2, eps, schedule,
+                        weight_decay=V.nonnegative("weight_decay", weight_decay))  # fmt: skip
 
 
 def amsgrad(
@@ -308,14 +300,7 @@ def amsgrad(
     ----------
     S. J. Reddi, S. Kale and S. Kumar, "On the Convergence of Adam and Beyond", ICLR 2018.
     """
-    return Optimizer(
-        "amsgrad",
-        _lr(lr),
-        b1=V.beta("b1", b1),
-        b2=V.beta("b2", b2),
-        eps=V.nonnegative("eps", eps),
-        schedule=_sched(schedule),
-    )
+    return _adam_family("amsgrad", lr, b1, b2, eps, schedule)
 
 
 def nadam(
@@ -340,15 +325,8 @@ def nadam(
     ----------
     T. Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
     """
-    return Optimizer(
-        "nadam",
-        _lr(lr),
-        b1=V.beta("b1", b1),
-        b2=V.beta("b2", b2),
-        eps=V.nonnegative("eps", eps),
-        momentum_decay=V.nonnegative("momentum_decay", momentum_decay),
-        schedule=_sched(schedule),
-    )
+    return _adam_family("nadam", lr, b1, b2, eps, schedule,
+                        momentum_decay=V.nonnegative("momentum_decay", momentum_decay))  # fmt: skip
 
 
 _REGISTRY = Registry(
