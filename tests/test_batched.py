@@ -28,8 +28,10 @@ from landscape.surfaces._base import Surface, box
 
 try:  # tests/ as a package or as a plain directory on sys.path
     from . import reference as ref
+    from ._helpers import build_opt
 except ImportError:
     import reference as ref
+    from _helpers import build_opt
 
 RTOL = 1e-10
 
@@ -80,27 +82,6 @@ def sym(d, low, high, seed):
 
 def ref_vg(A):
     return lambda x: (0.5 * np.einsum("ij,ij->i", x, x @ A), x @ A)
-
-
-# --------------------------------------------------------------------------
-# optimizers for landscape and the reference
-# --------------------------------------------------------------------------
-def build_schedule(desc):
-    if desc is None:
-        return None, ref.constant()
-    name, kw = desc
-    kw = dict(kw)
-    if "then" in kw:
-        ls_then, ref_then = build_schedule(kw.pop("then"))
-        return (ls.schedules.make(name, then=ls_then, **kw),
-                ref.make_schedule(name, then=ref_then, **kw))  # fmt: skip
-    return ls.schedules.make(name, **kw), ref.make_schedule(name, **kw)
-
-
-def build_opt(kind, hp, sched=None):
-    ls_s, ref_s = build_schedule(sched)
-    opt = ls.optim.make(kind, **hp, schedule=ls_s)
-    return opt, ref.OptSpec("gd" if kind == "sgd" else kind, schedule=ref_s, **hp)
 
 
 GRID = [  # every kind, several schedules

@@ -30,10 +30,19 @@ from .._config import NJIT_OPTIONS
 from .._rng import normal, stream_key
 from .._typed import cst
 from ..events import ENTER_BALL, LEAVE_BALL
-from ..optim._rules import HP_LR, next_scalars
+from ..optim._rules import HP_LR, next_scalars, rule_of
 from ..optim.schedules import CONSTANT, R_WARMUP, factor_at
 
-__all__ = ["add_noise", "begin_step", "check_divergence", "record_frame", "test_events"]
+__all__ = [
+    "add_noise", "begin_step", "check_divergence", "optimizer_of", "record_frame", "test_events",
+]  # fmt: skip
+
+
+@njit(**NJIT_OPTIONS)
+def optimizer_of(plan, o):
+    """``(kind, rule, hp row, schedule kind, schedule row, batch size)`` of optimizer ``o``."""
+    kind = plan.kinds[o]
+    return kind, rule_of(kind), plan.hp[o], plan.skinds[o], plan.srows[o], plan.batch[o]
 
 
 @njit(_nrt=False, **NJIT_OPTIONS)

@@ -85,7 +85,7 @@ def _make_kernel(stage, B, nrt):
         inline_twin(f) for f in (_step.check_divergence, _step.test_events, _step.record_frame,
                                  _step.add_noise, _step.begin_step, R.update_lanes)
     )  # fmt: skip
-    rule_of, start, N_STATE = R.rule_of, R.start, R.N_STATE
+    optimizer_of, start, N_STATE = _step.optimizer_of, R.start, R.N_STATE
 
     # No allocation inside: the workspaces come from run(), so the kernel is
     # compiled without reference counting (NRT) when its stage allows it
@@ -106,12 +106,7 @@ def _make_kernel(stage, B, nrt):
             o = blk // nb
             j0 = (blk - o * nb) * B
             nl = min(B, n - j0)
-            kind = plan.kinds[o]
-            rule = rule_of(kind)
-            hp = plan.hp[o]
-            skind = plan.skinds[o]
-            srow = plan.srows[o]
-            bsize = plan.batch[o]
+            kind, rule, hp, skind, srow, bsize = optimizer_of(plan, o)
             if t_lo == 0:
                 start(run)
                 for k in range(d):

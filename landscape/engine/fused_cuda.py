@@ -64,7 +64,7 @@ def kernel_for(family, dim: int, dtype, finite_sum: bool = False):
 def _make_kernel(family, finite_sum, D, dtype):
     DT = from_dtype(dtype)
     stage = device_stage(family, finite_sum)
-    rule_of = device_version(R.rule_of)
+    optimizer_of = device_version(_step.optimizer_of)
     start = device_version(R.start)
     update_lanes = device_version(R.update_lanes)
     begin_step = device_version(_step.begin_step)
@@ -103,12 +103,7 @@ def _make_kernel(family, finite_sum, D, dtype):
         run = cuda.local.array(N_RUN, np.float64)
         idx = cuda.local.array(1, np.int64)
         keys = cuda.local.array((3, 1), np.uint64)
-        kind = plan.kinds[o]
-        rule = rule_of(kind)
-        hp = plan.hp[o]
-        skind = plan.skinds[o]
-        srow = plan.srows[o]
-        bsize = plan.batch[o]
+        kind, rule, hp, skind, srow, bsize = optimizer_of(plan, o)
         if t_lo == 0:
             start(run)
             for k in range(D):
