@@ -119,15 +119,15 @@ def main(argv=None):
         ls.simulate(surf, opt, x0[:512], 20, dtype=name, events=events)  # compile
         bare(X0[:512], 3, 1)
 
-        def sim(**kw):
+        def sim(name=name, **kw):
             return lambda: ls.simulate(surf, opt, x0, args.steps, dtype=name, progress=False, **kw)
 
         rows = {
-            "numpy": timed(lambda: numpy_adam(x0, args.steps, 10, dt), 1),
+            "numpy": timed(lambda dt=dt: numpy_adam(x0, args.steps, 10, dt), 1),
             "engine": timed(sim(record_every=10), args.repeat),
             "no frames": timed(sim(record_every=0), args.repeat),
             "+ 2 events": timed(sim(record_every=10, events=events), args.repeat),
-            "bare": timed(lambda: bare(X0, args.steps, threads), args.repeat),
+            "bare": timed(lambda X0=X0: bare(X0, args.steps, threads), args.repeat),
         }
         got = ls.simulate(surf, opt, x0, args.steps, dtype=name, record_every=0).final[0]
         ref = bare(X0, args.steps, threads)
