@@ -21,6 +21,7 @@ import textwrap
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from numba import njit
 from hypothesis import strategies as st
 
 import landscape as ls
@@ -586,3 +587,31 @@ def test_float32_denormal_range():
     sub = np.array([2.0**-1070])
     assert (sub / 2.0)[0] == 2.0**-1071
     assert np.float32(1e-40) * np.float32(1.0) != 0
+
+
+@njit
+def _allocating_bowl_vg(X, G, F, P):
+    """0.5 |x|^2 through a temporary array: a stage that needs Numba's allocator (NRT)."""
+    d, n = X.shape
+    tmp = np.empty(n)
+    for j in range(n):
+        tmp[j] = 0.0
+        for k in range(d):
+            G[k, j] = X[k, j]
+            tmp[j] += 0.5 * X[k, j] * X[k, j]
+        F[j] = tmp[j]
+
+
+def test_a_stage_that_allocates_gets_a_kernel_with_nrt():
+    """The fused kernel compiles without reference counting; an allocating vg still runs."""
+    from landscape.engine import fused_cpu
+    from landscape.surfaces._base import Surface, box
+
+    surf = Surface("allocating_bowl", 2, np.zeros(0), _allocating_bowl_vg, None, np.zeros((1, 2)),
+                   np.zeros((0, 2)), box(2, -2.0, 2.0))  # fmt: skip
+    res = ls.simulate(surf, ls.optim.gd(0.5), [[1.0, -2.0]], 3, record_every=1)
+    np.testing.assert_allclose(res.positions[0, 0, :, 0], [1.0, 0.5, 0.25, 0.125])
+    kern = fused_cpu.kernel_for(fused_cpu.stage_of(surf))
+    assert kern.targetoptions.get("_nrt") is True
+    plain = fused_cpu.kernel_for(fused_cpu.stage_of(ls.surfaces.quadratic(A=np.eye(2))))
+    assert plain.targetoptions.get("_nrt") is False

@@ -71,9 +71,11 @@ def _compiled(stage, args):
     kern = kernel_for(stage)
     try:
         kern(*args)
-    except numba.core.errors.NumbaError as exc:
-        if "NRT" not in str(exc):
+    except numba.core.errors.NumbaError:
+        if kern.targetoptions.get("_nrt", True):
             raise
+        # the stage allocates (np.empty & co. do not type without NRT): compile
+        # with it; a real error in the stage is raised by this compile
         kern = _make_kernel(stage, _config.CPU_BLOCK, True)
         _KERNELS[(stage, _config.CPU_BLOCK)] = kern
         kern(*args)
