@@ -21,8 +21,8 @@ import textwrap
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from numba import njit
 from hypothesis import strategies as st
+from numba import njit
 
 import landscape as ls
 from landscape import _config
