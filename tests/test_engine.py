@@ -603,15 +603,16 @@ def _allocating_bowl_vg(X, G, F, P):
 
 
 def test_a_stage_that_allocates_gets_a_kernel_with_nrt():
-    """The fused kernel compiles without reference counting; an allocating vg still runs."""
-    from landscape.engine import fused_cpu
+    """landscape's kernels compile without reference counting; a user's allocating vg keeps NRT."""
+    from landscape.engine import fused_cpu, stages
     from landscape.surfaces._base import Surface, box
 
     surf = Surface("allocating_bowl", 2, np.zeros(0), _allocating_bowl_vg, None, np.zeros((1, 2)),
                    np.zeros((0, 2)), box(2, -2.0, 2.0))  # fmt: skip
+    assert stages.needs_nrt(surf)
     res = ls.simulate(surf, ls.optim.gd(0.5), [[1.0, -2.0]], 3, record_every=1)
     np.testing.assert_allclose(res.positions[0, 0, :, 0], [1.0, 0.5, 0.25, 0.125])
-    kern = fused_cpu.kernel_for(fused_cpu.stage_of(surf))
-    assert kern.targetoptions.get("_nrt") is True
-    plain = fused_cpu.kernel_for(fused_cpu.stage_of(ls.surfaces.quadratic(A=np.eye(2))))
-    assert plain.targetoptions.get("_nrt") is False
+    assert fused_cpu.kernel_for(fused_cpu.stage_of(surf), True).targetoptions["_nrt"] is True
+    for own in (ls.surfaces.quadratic(A=np.eye(2)), ls.surfaces.linear_regression(m=20)):
+        assert not stages.needs_nrt(own)
+        assert fused_cpu.kernel_for(fused_cpu.stage_of(own)).targetoptions["_nrt"] is False

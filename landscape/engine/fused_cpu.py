@@ -52,33 +52,21 @@ def stage_of(surface):
     return cpu_stage(surface)
 
 
-def kernel_for(stage):
+def kernel_for(stage, nrt: bool = False):
     """The fused kernel for gradient stage ``stage`` (memoised per family).
 
-    Compiled without reference counting; a stage that allocates (NRT needed)
-    gets a kernel with it, at the first call (:func:`run` compiles there).
+    ``nrt=False`` (landscape's own surfaces, which allocate nothing per
+    step): compiled without reference counting.  A user's ``vg`` may
+    allocate, so its kernel keeps Numba's allocator (``nrt=True``; see
+    :func:`landscape.engine.stages.needs_nrt`).  The choice is made up front:
+    a failed no-NRT compile followed by an NRT one corrupted the heap in
+    Numba 0.68 (a double free at exit).
     """
-    key = (stage, _config.CPU_BLOCK)
+    key = (stage, _config.CPU_BLOCK, bool(nrt))
     kern = _KERNELS.get(key)
     if kern is None:
-        kern = _make_kernel(stage, _config.CPU_BLOCK, False)
+        kern = _make_kernel(stage, _config.CPU_BLOCK, bool(nrt))
         _KERNELS[key] = kern
-    return kern
-
-
-def _compiled(stage, args):
-    """The kernel of ``stage`` compiled for ``args`` (an NRT kernel if the stage allocates)."""
-    kern = kernel_for(stage)
-    try:
-        kern(*args)
-    except numba.core.errors.NumbaError:
-        if kern.targetoptions.get("_nrt", True):
-            raise
-        # the stage allocates (np.empty & co. do not type without NRT): compile
-        # with it; a real error in the stage is raised by this compile
-        kern = _make_kernel(stage, _config.CPU_BLOCK, True)
-        _KERNELS[(stage, _config.CPU_BLOCK)] = kern
-        kern(*args)
     return kern
 
 
@@ -215,7 +203,7 @@ def n_blocks(n: int) -> int:
     return (n + B - 1) // B
 
 
-def run(stage, X0, plan, progress: bool = False) -> None:
+def run(stage, X0, plan, progress: bool = False, nrt: bool = False) -> None:
     """Run the kernel of ``stage`` from starts ``X0`` over all blocks of ``plan``, in parallel.
 
     ``plan`` is the run's :class:`~landscape.engine.plan.Plan`; its outputs
@@ -235,8 +223,8 @@ def run(stage, X0, plan, progress: bool = False) -> None:
     state = _state(total, n, d, plan.n_events, X0.dtype)
     halt = np.zeros(1, np.int64)
     # compile (if needed) here, in the calling thread, not in a worker
-    kern = _compiled(stage, (0, 0, 0, 0, X0, plan, state, _workspace(n, d, plan.n_events, X0.dtype),
-                             halt))  # fmt: skip
+    kern = kernel_for(stage, nrt)
+    kern(0, 0, 0, 0, X0, plan, state, _workspace(n, d, plan.n_events, X0.dtype), halt)
     threads = max(1, min(numba.get_num_threads(), total))
     pace = [0.0, 0]  # seconds per block-step, last window
     pool = _executor(threads)

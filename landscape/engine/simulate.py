@@ -20,6 +20,7 @@ from ..surfaces.finite_sum import MODELS
 from . import batched as _batched
 from . import fused_cpu
 from .plan import Outputs, plan
+from .stages import needs_nrt
 
 __all__ = ["named_optimizers", "simulate"]
 
@@ -295,7 +296,8 @@ def simulate(
 
         fused_cuda.run(surface, X0c, run_plan)
     else:
-        fused_cpu.run(fused_cpu.stage_of(surface), X0c, run_plan, progress=progress)
+        fused_cpu.run(fused_cpu.stage_of(surface), X0c, run_plan, progress=progress,
+                      nrt=needs_nrt(surface))
     pos, bloss, final, final_loss, ev_t, div_t = out
     if m and np.any(batch < m):
         # the kernel's last loss is a mini-batch cost: report the full cost J

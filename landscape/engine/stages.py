@@ -33,6 +33,7 @@ __all__ = [
     "family_of",
     "inline_twin",
     "minibatch_stage",
+    "needs_nrt",
     "plain_stage",
 ]
 
@@ -116,6 +117,19 @@ def cpu_stage(surface):
         stage = minibatch_stage(fs.acc, njit(**_config.NJIT_OPTIONS), sums=tuple(sums))
         _MINIBATCH[fs.acc] = stage
     return stage
+
+
+def needs_nrt(surface) -> bool:
+    """Whether the CPU kernel of ``surface`` must keep Numba's allocator (NRT).
+
+    landscape's own surfaces and models allocate nothing per step, so their
+    kernels compile without reference counting (faster); a ``vg`` or
+    accumulator defined elsewhere (a user's surface) may allocate, so its
+    kernel keeps NRT.
+    """
+    family, _ = family_of(surface)
+    fn = getattr(family, "py_func", family)
+    return not str(getattr(fn, "__module__", "")).startswith("landscape.")
 
 
 def family_of(surface):
