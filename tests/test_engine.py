@@ -616,3 +616,38 @@ def test_a_stage_that_allocates_gets_a_kernel_with_nrt():
     for own in (ls.surfaces.quadratic(A=np.eye(2)), ls.surfaces.linear_regression(m=20)):
         assert not stages.needs_nrt(own)
         assert fused_cpu.kernel_for(fused_cpu.stage_of(own)).targetoptions["_nrt"] is False
+
+
+_MIXED_NRT_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from numba import njit
+    import landscape as ls
+    from landscape.surfaces._base import Surface, box
+
+    @njit
+    def vg(X, G, F, P):
+        tmp = np.empty(X.shape[1])
+        for j in range(X.shape[1]):
+            tmp[j] = 0.5 * (X[0, j] ** 2 + X[1, j] ** 2)
+            G[0, j] = X[0, j]
+            G[1, j] = X[1, j]
+            F[j] = tmp[j]
+
+    ls.simulate(ls.surfaces.quadratic(A=np.eye(2)), ls.optim.adam(0.1), [[1.0, -2.0]], 3)
+    user = Surface("user", 2, np.zeros(0), vg, None, np.zeros((1, 2)), np.zeros((0, 2)),
+                   box(2, -2.0, 2.0))
+    print(ls.simulate(user, ls.optim.adam(0.1), [[1.0, -2.0]], 3).final[0, 0, 0])
+    """
+)
+
+
+def test_user_nrt_kernel_after_a_no_nrt_kernel_exits_cleanly():
+    """A no-NRT kernel, then a user's NRT kernel, in one process: no heap corruption at exit.
+
+    (Regression: a helper returning array rows across the two kinds of kernel
+    made glibc abort the process at exit.)
+    """
+    proc = subprocess.run([sys.executable, "-c", _MIXED_NRT_SCRIPT], capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]

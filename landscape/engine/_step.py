@@ -38,9 +38,14 @@ __all__ = [
 ]  # fmt: skip
 
 
-@njit(**NJIT_OPTIONS)
+@njit(inline="always", **NJIT_OPTIONS)
 def optimizer_of(plan, o):
-    """``(kind, rule, hp row, schedule kind, schedule row, batch size)`` of optimizer ``o``."""
+    """``(kind, rule, hp row, schedule kind, schedule row, batch size)`` of optimizer ``o``.
+
+    Inlined: it returns array rows, which must not cross between kernels
+    compiled with and without reference counting (NRT) — that corrupted the
+    heap (an abort at exit) when a user's NRT kernel followed a no-NRT one.
+    """
     kind = plan.kinds[o]
     return kind, rule_of(kind), plan.hp[o], plan.skinds[o], plan.srows[o], plan.batch[o]
 

@@ -58,9 +58,11 @@ def kernel_for(stage, nrt: bool = False):
     ``nrt=False`` (landscape's own surfaces, which allocate nothing per
     step): compiled without reference counting.  A user's ``vg`` may
     allocate, so its kernel keeps Numba's allocator (``nrt=True``; see
-    :func:`landscape.engine.stages.needs_nrt`).  The choice is made up front:
-    a failed no-NRT compile followed by an NRT one corrupted the heap in
-    Numba 0.68 (a double free at exit).
+    :func:`landscape.engine.stages.needs_nrt`).  Functions such kernels call
+    must not return arrays across the NRT / no-NRT boundary (reference
+    counts would disagree and corrupt the heap): the step pieces return
+    nothing, and :func:`landscape.engine._step.optimizer_of`, which returns
+    array rows, is inlined.
     """
     key = (stage, _config.CPU_BLOCK, bool(nrt))
     kern = _KERNELS.get(key)

@@ -151,10 +151,11 @@ def inline_twin(fn):
     kernel's own code, where LLVM sees the workspaces and vectorises across
     lanes without a call (and its argument unpacking) per piece and step.
     """
-    twin = _TWINS.get(fn)
+    key = fn
+    twin = _TWINS.get(key)
     if twin is None:
         twin = njit(inline="always", **_config.NJIT_OPTIONS)(fn.py_func)
-        _TWINS[fn] = twin
+        _TWINS[key] = twin
     return twin
 
 
