@@ -40,7 +40,7 @@ from .._fpenv import poll, restore_fpenv, set_ftz
 from ..optim import _rules as R
 from . import _step
 from ._chunks import next_window
-from .stages import cpu_stage, inline_twin
+from .stages import cpu_stage, inline_twin, needs_nrt
 
 _KERNELS: dict = {}
 _POOLS: dict = {}  # threads -> ThreadPoolExecutor
@@ -205,8 +205,13 @@ def n_blocks(n: int) -> int:
     return (n + B - 1) // B
 
 
-def run(stage, X0, plan, progress: bool = False, nrt: bool = False) -> None:
-    """Run the kernel of ``stage`` from starts ``X0`` over all blocks of ``plan``, in parallel.
+def run(surface, X0, plan, progress: bool = False) -> None:
+    """Run ``surface``'s kernel from starts ``X0`` over all blocks of ``plan``, in parallel.
+
+    The kernel is chosen here, from the surface: its stage
+    (:func:`~landscape.engine.stages.cpu_stage`) and whether it keeps NRT
+    (:func:`~landscape.engine.stages.needs_nrt`), the same signature as the
+    CUDA and batched engines' ``run``.
 
     ``plan`` is the run's :class:`~landscape.engine.plan.Plan`; its outputs
     are filled in place (the per-block state arrays are made here).  Ranges of
@@ -225,7 +230,7 @@ def run(stage, X0, plan, progress: bool = False, nrt: bool = False) -> None:
     state = _state(total, n, d, plan.n_events, X0.dtype)
     halt = np.zeros(1, np.int64)
     # compile (if needed) here, in the calling thread, not in a worker
-    kern = kernel_for(stage, nrt)
+    kern = kernel_for(cpu_stage(surface), needs_nrt(surface))
     kern(0, 0, 0, 0, X0, plan, state, _workspace(n, d, plan.n_events, X0.dtype), halt)
     threads = max(1, min(numba.get_num_threads(), total))
     pace = [0.0, 0]  # seconds per block-step, last window

@@ -20,7 +20,6 @@ from ..surfaces.finite_sum import MODELS
 from . import batched as _batched
 from . import fused_cpu
 from .plan import Outputs, plan
-from .stages import needs_nrt
 
 __all__ = ["named_optimizers", "simulate"]
 
@@ -296,8 +295,7 @@ def simulate(
 
         fused_cuda.run(surface, X0c, run_plan)
     else:
-        fused_cpu.run(fused_cpu.stage_of(surface), X0c, run_plan, progress=progress,
-                      nrt=needs_nrt(surface))
+        fused_cpu.run(surface, X0c, run_plan, progress=progress)
     pos, bloss, final, final_loss, ev_t, div_t = out
     if m and np.any(batch < m):
         # the kernel's last loss is a mini-batch cost: report the full cost J
