@@ -27,9 +27,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from ._config import NJIT_OPTIONS
+from ._cache import jit
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -41,7 +40,7 @@ _S11 = np.uint64(11)
 _TWO53_INV = 1.0 / 9007199254740992.0
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def mix64(z):
     """Bijective 64-bit finaliser (SplitMix64 / Mix13)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -49,21 +48,21 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def stream_key(seed_key, trajectory, step):
     """Key of one (trajectory, step) stream; ``seed_key = seed_key_of(seed)``."""
     h = mix64(seed_key ^ (np.uint64(trajectory) * _GOLDEN))
     return mix64(h + np.uint64(step) * _M2)
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def uniform(key, slot):
     """Uniform in (0, 1) from a stream key and a slot number (53 bits)."""
     h = mix64(key ^ ((np.uint64(slot) + np.uint64(1)) * _GOLDEN))
     return (float(h >> _S11) + 0.5) * _TWO53_INV
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def normal(key, coord):
     """Standard normal for coordinate ``coord`` of a stream (Box-Muller)."""
     u1 = uniform(key, 2 * coord)
@@ -76,13 +75,13 @@ _ONE = np.uint64(1)
 _S63 = np.uint64(63)
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def shuffle_key(seed_key, trajectory, epoch):
     """Key of the example order of one (trajectory, epoch); independent of the noise keys."""
     return stream_key(seed_key ^ _SHUFFLE_SALT, trajectory, epoch)
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def half_bits(m):
     """Bits per Feistel half for ``m`` items: the least ``h >= 2`` with ``4**h >= m``."""
     h = 2
@@ -91,12 +90,12 @@ def half_bits(m):
     return h
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def _rounds(h):
     return 12 if h <= 3 else 8
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def _walk(key, x, hu, mask, mu, rounds):
     """Feistel passes from ``x`` until the value is below ``m``; then the parity bit."""
     while True:
@@ -112,14 +111,14 @@ def _walk(key, x, hu, mask, mu, rounds):
     return _parity(key, x, mu)
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def _parity(key, x, mu):
     if (key >> _S63) != 0 and x <= _ONE and mu > _ONE:
         return _ONE - x
     return x
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def permute(key, i, m, h):
     """Position ``i`` of the keyed permutation of ``{0, .., m-1}`` (``h = half_bits(m)``).
 
@@ -138,7 +137,7 @@ def permute(key, i, m, h):
     return np.int64(_walk(key, np.uint64(i), hu, mask, np.uint64(m), _rounds(h)))
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def permute_lanes(W, i, m, h, out):
     """``out[j] = permute(W[0, j], i, m, h)`` for every lane ``j``, vectorised.
 
@@ -173,7 +172,7 @@ def permute_lanes(W, i, m, h, out):
         out[j] = np.int64(x)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def permutation(key, m, out):
     """Fill ``out[:m]`` with the whole keyed permutation of ``{0, .., m-1}``."""
     h = half_bits(m)
@@ -193,7 +192,7 @@ def _mix64_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def normals(seed_key, trajectories, steps, coords, out):
     """Fill ``out[i]`` with the normal of (trajectories[i], steps[i], coords[i])."""
     for i in range(out.shape[0]):

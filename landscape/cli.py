@@ -211,6 +211,70 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
+
+
+def _cmd_cache(args) -> int:
+    from . import _cache
+
+    root = _cache.cache_root()
+    if args.action == "clear":
+        n = len(_cache.entries(root))
+        freed = _cache.clear(root)
+        print(f"removed {n} compiled kernel(s), {_size(freed)}, from {root}")
+        return 0
+    if args.action == "warm":
+        from . import _warm
+
+        if not _cache.enabled():
+            raise ValueError("the kernel cache is off (LANDSCAPE_CACHE=0): nothing to warm")
+        dtypes = args.dtype or ["float64"]
+        jobs = _positive_int("--jobs", args.jobs)
+        todo, skipped = _warm.plan(args.surface)
+        print(f"compiling into {_cache.entry_dir()} ({', '.join(dtypes)}):")
+        for s in skipped:
+            print(f"  skipped {s}")
+        failed = _warm.warm(todo, dtypes, jobs=jobs)
+        return 1 if failed else 0
+    # show
+    where = next(
+        (f"${v}" for v in ("LANDSCAPE_CACHE_DIR", "NUMBA_CACHE_DIR") if os.environ.get(v)), None
+    )
+    state = "on" if _cache.enabled() else "off (LANDSCAPE_CACHE=0: kernels compile in memory)"
+    print(f"kernel cache: {root}" + (f" (from {where})" if where else ""))
+    print(f"state: {state}")
+    found = _cache.entries(root)
+    here = str(_cache.entry_dir().relative_to(root))
+    total = sum(e.size for e in found)
+    print(f"{len(found)} compiled kernel(s), {_size(total)}; this environment: {here}")
+    groups: dict = {}
+    for e in found:
+        g = groups.setdefault((e.environment, e.function), [0, 0, 0])
+        g[0] += 1
+        g[1] += e.size
+        g[2] += not e.valid
+    for (env, fn), (count, size, bad) in sorted(groups.items()):
+        mark = "" if env == here else f"  [{env}]"
+        note = f"  ({bad} unreadable)" if bad else ""
+        print(f"  {count:4d}  {_size(size):>9}  {fn}{mark}{note}")
+    return 0
+
+
+def _positive_int(name: str, value) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``landscape`` command."""
     p = argparse.ArgumentParser(
@@ -273,6 +337,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_arguments(s)
     s.set_defaults(func=_cmd_gallery)
+
+    s = sub.add_parser(
+        "cache",
+        help="show where compiled kernels are kept and what is there; clear or warm it",
+        description="Compiled kernels are kept on disk so that later runs start at once. "
+        "`landscape cache` shows where, how much and what; `clear` empties it; `warm` "
+        "compiles the built-in surfaces ahead of time (e.g. after install).",
+    )
+    s.add_argument("action", nargs="?", default="show", choices=["show", "clear", "warm"])
+    s.add_argument(
+        "surface", nargs="*", help="warm: surfaces to compile (default: every built-in surface)"
+    )
+    s.add_argument(
+        "--dtype",
+        action="append",
+        choices=["float32", "float64"],
+        help="warm: precision to compile for (repeatable; default float64)",
+    )
+    s.add_argument("--jobs", default="0", help="warm: worker processes (default: one per CPU core)")
+    s.set_defaults(func=_cmd_cache)
     return p
 
 

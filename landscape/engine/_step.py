@@ -24,9 +24,7 @@ compiled functions by their bare names, never as ``module.attr``).
 
 from __future__ import annotations
 
-from numba import njit
-
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._rng import normal, stream_key
 from .._typed import cst
 from ..events import ENTER_BALL, LEAVE_BALL
@@ -38,7 +36,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def optimizer_of(plan, o):
     """``(kind, rule, hp row, schedule kind, schedule row, batch size)`` of optimizer ``o``.
 
@@ -50,7 +48,7 @@ def optimizer_of(plan, o):
     return kind, rule_of(kind), plan.hp[o], plan.skinds[o], plan.srows[o], plan.batch[o]
 
 
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def begin_step(kind, hp, skind, srow, t, run, sc):
     """Per-step scalars of update ``t + 1`` into ``sc``: schedule, running products, rule scalars."""
     lr_t = hp[HP_LR]
@@ -59,7 +57,7 @@ def begin_step(kind, hp, skind, srow, t, run, sc):
     next_scalars(kind, hp, lr_t, t, run, sc)
 
 
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def check_divergence(t, X, G, F, bound, big, live, DT, OK):
     """Freeze live lanes whose loss/gradient is not finite or whose ``|x_k|`` exceeds ``bound``.
 
@@ -95,7 +93,7 @@ def check_divergence(t, X, G, F, bound, big, live, DT, OK):
                 live[j] = False
 
 
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def test_events(t, X, F, ev_kind, ev_center, ev_val, live, ET, R2):
     """First step ``ET[e, j]`` at which live lane ``j`` meets event ``e`` (``-1``: not yet).
 
@@ -132,7 +130,7 @@ def test_events(t, X, F, ev_kind, ev_center, ev_val, live, ET, R2):
                 ET[e, j] = t if (hit & live[j] & (ET[e, j] < 0)) else ET[e, j]
 
 
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def record_frame(pos, bloss, o, f, j0, X, F, nrec):
     """Frame ``f`` of optimizer ``o``: ``pos[o, f, j0 + j] = X[:, j]`` for ``j < nrec``.
 
@@ -150,7 +148,7 @@ def record_frame(pos, bloss, o, f, j0, X, F, nrec):
             bloss[o, f, j0 + j] = F[j]
 
 
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def add_noise(G, sigma, seed_key, j0, t, nl):
     """``G[k, j] += sigma * z`` for lanes ``j < nl``, ``z`` the normal of (trajectory ``j0 + j``, step ``t``, ``k``)."""
     d = G.shape[0]

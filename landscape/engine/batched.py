@@ -40,9 +40,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from .. import _config
+from .._cache import jit
 from .._fpenv import restore_fpenv, set_ftz
 from .._typed import cst
 from ..optim import _rules as R
@@ -64,7 +63,7 @@ check_divergence, test_events, record_frame, add_noise, begin_step, update_lanes
 
 # nothing is allocated inside: compiled without reference counting, the
 # per-row views cost no atomic increments
-@njit(_nrt=False, **_config.NJIT_OPTIONS)
+@jit(_nrt=False)
 def _step_rows(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, sphere):
     """Everything of step ``t`` after the gradient, for all ``n_opt * n`` rows.
 

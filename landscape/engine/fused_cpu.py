@@ -33,14 +33,14 @@ from concurrent.futures import wait as futures_wait
 
 import numba
 import numpy as np
-from numba import njit
 
 from .. import _config
+from .._cache import jit
 from .._fpenv import poll, restore_fpenv, set_ftz
 from ..optim import _rules as R
 from . import _step
 from ._chunks import next_window
-from .stages import cpu_stage, inline_twin, needs_nrt
+from .stages import cpu_stage, family_of, inline_twin, needs_nrt
 
 _KERNELS: dict = {}
 _POOLS: dict = {}  # threads -> ThreadPoolExecutor
@@ -52,7 +52,7 @@ def stage_of(surface):
     return cpu_stage(surface)
 
 
-def kernel_for(stage, nrt: bool = False):
+def kernel_for(stage, nrt: bool = False, label: str = ""):
     """The fused kernel for gradient stage ``stage`` (memoised per family).
 
     ``nrt=False`` (landscape's own surfaces, which allocate nothing per
@@ -62,17 +62,18 @@ def kernel_for(stage, nrt: bool = False):
     must not return arrays across the NRT / no-NRT boundary (reference
     counts would disagree and corrupt the heap): the step pieces return
     nothing, and :func:`landscape.engine._step.optimizer_of`, which returns
-    array rows, is inlined.
+    array rows, is inlined.  ``label`` (the surface family) names the
+    kernel in the disk cache's listing (``landscape cache``).
     """
     key = (stage, _config.CPU_BLOCK, bool(nrt))
     kern = _KERNELS.get(key)
     if kern is None:
-        kern = _make_kernel(stage, _config.CPU_BLOCK, bool(nrt))
+        kern = _make_kernel(stage, _config.CPU_BLOCK, bool(nrt), label)
         _KERNELS[key] = kern
     return kern
 
 
-def _make_kernel(stage, B, nrt):
+def _make_kernel(stage, B, nrt, label):
     check_divergence, test_events, record_frame, add_noise, begin_step, update_lanes = (
         inline_twin(f) for f in (_step.check_divergence, _step.test_events, _step.record_frame,
                                  _step.add_noise, _step.begin_step, R.update_lanes)
@@ -81,7 +82,7 @@ def _make_kernel(stage, B, nrt):
 
     # No allocation inside: the workspaces come from run(), so the kernel is
     # compiled without reference counting (NRT) when its stage allows it
-    @njit(_nrt=nrt, **_config.NJIT_OPTIONS)
+    @jit(_nrt=nrt, label=label)
     def kernel(blk_lo, blk_hi, t_lo, t_hi, X0, plan, state, work, halt):
         """Blocks ``[blk_lo, blk_hi)`` over steps ``[t_lo, t_hi)``; each step is :mod:`._step`'s pieces."""
         SX, SS, SL, SET, SDT, SR = state
@@ -230,7 +231,8 @@ def run(surface, X0, plan, progress: bool = False) -> None:
     state = _state(total, n, d, plan.n_events, X0.dtype)
     halt = np.zeros(1, np.int64)
     # compile (if needed) here, in the calling thread, not in a worker
-    kern = kernel_for(cpu_stage(surface), needs_nrt(surface))
+    family, _ = family_of(surface)
+    kern = kernel_for(cpu_stage(surface), needs_nrt(surface), getattr(family, "__name__", ""))
     kern(0, 0, 0, 0, X0, plan, state, _workspace(n, d, plan.n_events, X0.dtype), halt)
     threads = max(1, min(numba.get_num_threads(), total))
     pace = [0.0, 0]  # seconds per block-step, last window

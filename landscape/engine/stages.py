@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import types as _pytypes
 
-from numba import njit
 from numba.core.registry import CPUDispatcher
 
-from .. import _backend, _config
+from .. import _backend
+from .._cache import jit
 from .._rng import half_bits, permute_lanes, shuffle_key
 from ..surfaces.finite_sum import H_M, cpu_functions, sum_functions
 
@@ -96,9 +96,9 @@ def plain_stage(vg):
     if stage is None:
         vg_in = vg
         if isinstance(vg, CPUDispatcher):
-            vg_in = njit(inline="always", **_config.NJIT_OPTIONS)(vg.py_func)
+            vg_in = jit(inline="always")(vg.py_func)
 
-        @njit(inline="always", **_config.NJIT_OPTIONS)
+        @jit(inline="always")
         def stage(X, G, F, P, t, j0, b, seed_key, idx, keys):
             vg_in(X, G, F, P)
 
@@ -114,7 +114,7 @@ def cpu_stage(surface):
     stage = _MINIBATCH.get(fs.acc)
     if stage is None:
         _vg, *sums = cpu_functions(fs.acc)
-        stage = minibatch_stage(fs.acc, njit(**_config.NJIT_OPTIONS), sums=tuple(sums))
+        stage = minibatch_stage(fs.acc, jit, sums=tuple(sums))
         _MINIBATCH[fs.acc] = stage
     return stage
 
@@ -154,7 +154,7 @@ def inline_twin(fn):
     key = fn
     twin = _TWINS.get(key)
     if twin is None:
-        twin = njit(inline="always", **_config.NJIT_OPTIONS)(fn.py_func)
+        twin = jit(inline="always")(fn.py_func)
         _TWINS[key] = twin
     return twin
 

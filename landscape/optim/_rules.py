@@ -39,9 +39,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 
 # optimizer kinds (data, not code: one kernel serves all of them)
 GD, MOMENTUM, HEAVY_BALL, NESTEROV, RMSPROP, ADAGRAD, ADAM, ADAMW, AMSGRAD, NADAM = range(10)
@@ -70,7 +68,7 @@ N_RUN = 3
 RUN_B1T, RUN_B2T, RUN_MU = range(N_RUN)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def rule_of(kind):
     """Rule family that implements optimizer ``kind``."""
     if kind == GD:
@@ -88,20 +86,20 @@ def rule_of(kind):
     return RULE_ADAM
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def start(run):
     """Running products before the first update (``run`` float64, len :data:`N_RUN`)."""
     for i in range(run.shape[0]):
         run[i] = 1.0
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def nadam_mu(b1, psi, u):
     r"""NAdam's momentum coefficient :math:`\mu_u = \beta_1 (1 - \tfrac12 0.96^{u\psi})` (PyTorch)."""
     return b1 * (1.0 - 0.5 * math.pow(0.96, u * psi))
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def next_scalars(kind, hp, lr_t, t, run, out):
     """Advance ``run`` to update ``t + 1`` and write the per-step scalars into ``out``.
 
@@ -153,13 +151,13 @@ def next_scalars(kind, hp, lr_t, t, run, out):
 # --------------------------------------------------------------------------
 # one coordinate
 # --------------------------------------------------------------------------
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def gd(x, g, a):
     r"""Gradient descent: :math:`x \leftarrow x - \alpha g`."""
     return x - a * g
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def momentum(x, g, m, a, b1, c1):
     r"""Momentum :math:`m \leftarrow \beta m + c g,\ x \leftarrow x - \alpha m`.
 
@@ -170,21 +168,21 @@ def momentum(x, g, m, a, b1, c1):
     return x - a * m, m
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def nesterov(x, g, m, a, b1):
     r"""Nesterov (framework form): :math:`m \leftarrow \beta m + g,\ x \leftarrow x - \alpha (g + \beta m)`."""
     m = b1 * m + g
     return x - a * (g + b1 * m), m
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def rms(x, g, v, a, b2, c2, e):
     r"""RMSprop/Adagrad: :math:`v \leftarrow b v + c g^2,\ x \leftarrow x - \alpha g / (\sqrt{v} + \epsilon)`."""
     v = b2 * v + c2 * g * g
     return x - a * g / (math.sqrt(v) + e), v
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def adam(x, g, m, v, a, b1, c1, b2, c2, e, decay):
     r"""Adam/AdamW with bias correction folded into ``a`` and ``e``.
 
@@ -197,7 +195,7 @@ def adam(x, g, m, v, a, b1, c1, b2, c2, e, decay):
     return decay * x - a * m / (math.sqrt(v) + e), m, v
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def amsgrad(x, g, m, v, w, a, b1, c1, b2, c2, e):
     r"""AMSGrad (PyTorch's ``Adam(amsgrad=True)``): Adam with :math:`\hat v_t = \max_{s\le t} v_s`.
 
@@ -209,7 +207,7 @@ def amsgrad(x, g, m, v, w, a, b1, c1, b2, c2, e):
     return x - a * m / (math.sqrt(w) + e), m, v, w
 
 
-@njit(inline="always", **NJIT_OPTIONS)
+@jit(inline="always")
 def nadam(x, g, m, v, a, an, b1, c1, b2, c2, e):
     r"""NAdam (PyTorch's ``torch.optim.NAdam``) with bias corrections folded into ``a``, ``an``, ``e``.
 
@@ -225,7 +223,7 @@ def nadam(x, g, m, v, a, an, b1, c1, b2, c2, e):
 # --------------------------------------------------------------------------
 # lanes: what every engine calls
 # --------------------------------------------------------------------------
-@njit(_nrt=False, **NJIT_OPTIONS)
+@jit(_nrt=False)
 def update_lanes(rule, X, G, S, live, s):
     """Apply ``rule`` to every coordinate ``X[k, j]`` (lane ``j``) with gradient ``G[k, j]``.
 

@@ -19,10 +19,9 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._registry import Registry
 
 __all__ = [
@@ -51,7 +50,7 @@ R_FACTORS = R_BOUNDS + MAX_PIECES
 ROW_SIZE = R_FACTORS + MAX_PIECES + 1
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def factor_at(kind, row, t):
     """Multiplier of the base learning rate for the update after ``t`` updates."""
     spe = row[R_SPE]
@@ -83,7 +82,7 @@ def factor_at(kind, row, t):
     return f
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _factors(kind, row, ts, out):
     for i in range(ts.shape[0]):
         out[i] = factor_at(kind, row, ts[i])

@@ -35,8 +35,14 @@ __all__ = [
 DISPLAY = _optimizers.DISPLAY
 _KIND_WORDS = _optimizers.KIND_WORDS
 #: Symbols of the hyperparameters (config keys, as the constructors name them).
-_SYMBOLS = {"beta": "β", "b1": "β₁", "b2": "β₂", "eps": "ε", "weight_decay": "λ",
-            "momentum_decay": "ψ"}
+_SYMBOLS = {
+    "beta": "β",
+    "b1": "β₁",
+    "b2": "β₂",
+    "eps": "ε",
+    "weight_decay": "λ",
+    "momentum_decay": "ψ",
+}
 _MOMENTUM_FAMILY = ("momentum", "heavy_ball", "nesterov")
 
 _KIND_RE = re.compile(

@@ -150,7 +150,9 @@ def _fmt(v):
     if isinstance(v, np.ndarray) and v.size > 16:
         return f"<{'x'.join(map(str, v.shape))} array>"
     if isinstance(v, np.ndarray):
-        return np.array2string(v, precision=3, separator=",", max_line_width=10**6).replace("\n", "")
+        return np.array2string(v, precision=3, separator=",", max_line_width=10**6).replace(
+            "\n", ""
+        )
     return repr(v) if isinstance(v, str) else str(v)
 
 

@@ -15,10 +15,9 @@ import itertools
 import math
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from . import _critical
 from ._base import Surface, box, points
@@ -39,7 +38,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Rosenbrock: f = sum_{i<d-1} b (x_{i+1} - x_i^2)^2 + (a - x_i)^2
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _rosenbrock_vg(X, G, F, P):
     # Constants follow X's dtype (cst) so float32 runs stay float32 end to end.
     a = cst(X, P[0])
@@ -74,7 +73,7 @@ def _rosenbrock_vg(X, G, F, P):
             G[k + 1, j] += two * b * r
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _rosenbrock_hess(x, P, H):
     a = P[0]  # noqa: F841 - the Hessian does not depend on a
     b = P[1]
@@ -130,7 +129,7 @@ def rosenbrock(dim: int = 2, a: float = 1.0, b: float = 100.0) -> Surface:
 # --------------------------------------------------------------------------
 # Rastrigin: f = A d + sum_i (x_i^2 - A cos(2 pi x_i)),  P = [A]
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _rastrigin_vg(X, G, F, P):
     A = cst(X, P[0])
     two = cst(X, 2.0)
@@ -147,7 +146,7 @@ def _rastrigin_vg(X, G, F, P):
             G[k, j] = two * x + tau * A * math.sin(t)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _rastrigin_hess(x, P, H):
     A = P[0]
     tau = 2.0 * math.pi
@@ -201,7 +200,7 @@ def rastrigin(dim: int = 2, A: float = 10.0) -> Surface:
 _ACKLEY_TINY2 = 1e-36
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _ackley_vg(X, G, F, P):
     a = cst(X, P[0])
     b = cst(X, P[1])
@@ -251,7 +250,7 @@ def _ackley_vg(X, G, F, P):
             G[1, j] = al * x1 + be * math.sin(c * x1)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _ackley_hess(x, P, H):
     a = P[0]
     b = P[1]
@@ -324,7 +323,7 @@ def ackley(dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = 2.0 * math.
 # --------------------------------------------------------------------------
 # Styblinski–Tang: f = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i),  P = []
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _styblinski_vg(X, G, F, P):
     half = cst(X, 0.5)
     two = cst(X, 2.0)
@@ -343,7 +342,7 @@ def _styblinski_vg(X, G, F, P):
             G[k, j] = (two * x2 - sixteen) * x + c25
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _styblinski_hess(x, P, H):
     d = x.shape[0]
     for i in range(d):

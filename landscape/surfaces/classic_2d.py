@@ -14,9 +14,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from . import _critical
 from ._base import Surface, points
@@ -55,7 +54,7 @@ def _refined(vg, hess, minima, saddles, maxima):
 # --------------------------------------------------------------------------
 # Beale: f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _beale_vg(X, G, F, P):
     one = cst(X, 1.0)
     two = cst(X, 2.0)
@@ -77,7 +76,7 @@ def _beale_vg(X, G, F, P):
         G[1, j] = two * x * (t1 + two * y * t2 + three * y2 * t3)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _beale_hess(p, P, H):
     x = p[0]
     y = p[1]
@@ -133,7 +132,7 @@ def beale() -> Surface:
 # --------------------------------------------------------------------------
 # Himmelblau: f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _himmelblau_vg(X, G, F, P):
     two = cst(X, 2.0)
     four = cst(X, 4.0)
@@ -150,7 +149,7 @@ def _himmelblau_vg(X, G, F, P):
         G[1, j] = two * a + four * y * b
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _himmelblau_hess(p, P, H):
     x = p[0]
     y = p[1]
@@ -206,7 +205,7 @@ def himmelblau() -> Surface:
 # --------------------------------------------------------------------------
 # Six-hump camel: f = (4 - 2.1 x^2 + x^4/3) x^2 + x y + (-4 + 4 y^2) y^2
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _camel_vg(X, G, F, P):
     two = cst(X, 2.0)
     four = cst(X, 4.0)
@@ -226,7 +225,7 @@ def _camel_vg(X, G, F, P):
         G[1, j] = x + (sixteen * y2 - eight) * y
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _camel_hess(p, P, H):
     x = p[0]
     y = p[1]
@@ -291,7 +290,7 @@ def six_hump_camel() -> Surface:
 #   A = 1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)
 #   B = 30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _gp_vg(X, G, F, P):
     one = cst(X, 1.0)
     two = cst(X, 2.0)
@@ -330,7 +329,7 @@ def _gp_vg(X, G, F, P):
         G[1, j] = Ax * B + A * By
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _gp_hess(pt, P, H):
     x = pt[0]
     y = pt[1]

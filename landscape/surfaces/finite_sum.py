@@ -35,10 +35,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from . import _critical as C
 from ._base import Surface, points
@@ -82,7 +81,7 @@ class FiniteSum:
 # --------------------------------------------------------------------------
 # per-example accumulators (lanes loop outermost: each lane gathers its example)
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _linear_acc(X, G, F, P, idx):
     d, n = X.shape
     p = d - 1
@@ -111,7 +110,7 @@ def _linear_acc(X, G, F, P, idx):
         G[p, j] += r
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _logistic_acc(X, G, F, P, idx):
     d, n = X.shape
     p = d - 1
@@ -155,7 +154,7 @@ def _logistic_acc(X, G, F, P, idx):
         G[p, j] += r
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _tanh_acc(X, G, F, P, idx):
     d, n = X.shape
     m = int(P[H_M])
@@ -252,9 +251,9 @@ def cpu_functions(acc):
     """``(vg, zero_out, scale, all_examples)`` for the CPU, memoised per model."""
     fns = _CPU.get(acc)
     if fns is None:
-        zero_j, scale_j, all_j = sum_functions(acc, njit(**NJIT_OPTIONS))
+        zero_j, scale_j, all_j = sum_functions(acc, jit)
 
-        @njit(**NJIT_OPTIONS)
+        @jit
         def vg(X, G, F, P):
             idx = np.empty(X.shape[1], np.int64)
             all_j(X, G, F, P, idx)
@@ -267,7 +266,7 @@ def cpu_functions(acc):
 # --------------------------------------------------------------------------
 # full-batch Hessians (host side: critical points, analysis)
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _glm_hess(x, P, H, logistic):
     d = x.shape[0]
     p = d - 1
@@ -298,17 +297,17 @@ def _glm_hess(x, P, H, logistic):
             H[k, k] += P[H_L2]
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _linear_hess(x, P, H):
     _glm_hess(x, P, H, False)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _logistic_hess(x, P, H):
     _glm_hess(x, P, H, True)
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _tanh_hess(x, P, H):
     d = x.shape[0]
     m = int(P[H_M])

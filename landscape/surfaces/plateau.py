@@ -7,17 +7,16 @@ are the quartic profile's coefficients, derived from ``depth`` and ``well``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from ._base import Surface, points
 
 __all__ = ["plateau"]
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _plateau_vg(X, G, F, P):
     w = cst(X, P[0])
     s = cst(X, P[1])
@@ -42,7 +41,7 @@ def _plateau_vg(X, G, F, P):
             G[k, j] = cu * x
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _plateau_hess(x, P, H):
     d = x.shape[0]
     for i in range(d):

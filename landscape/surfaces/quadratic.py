@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from ._base import Surface, points
 
@@ -23,7 +22,7 @@ __all__ = ["elongated_bowl", "quadratic"]
 # --------------------------------------------------------------------------
 # f = 1/2 (x - c)^T A (x - c),  grad = A (x - c),  Hessian = A
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _quadratic_vg(X, G, F, P):
     zero = cst(X, 0.0)
     half = cst(X, 0.5)
@@ -45,7 +44,7 @@ def _quadratic_vg(X, G, F, P):
             F[j] += half * (X[k, j] - c) * G[k, j]
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _quadratic_hess(x, P, H):
     d = x.shape[0]
     for i in range(d):
@@ -138,8 +137,14 @@ def quadratic(A, center=None) -> Surface:
     )
 
 
-def elongated_bowl(kappa: float = 10.0, angle: float = 0.0, scale: float = 1.0, *,
-                   L: float | None = None, mu: float | None = None) -> Surface:
+def elongated_bowl(
+    kappa: float = 10.0,
+    angle: float = 0.0,
+    scale: float = 1.0,
+    *,
+    L: float | None = None,
+    mu: float | None = None,
+) -> Surface:
     r"""A 2-D ill-conditioned quadratic bowl with condition number ``kappa``.
 
     .. math:: f(x) = \tfrac12 x^\top R_\theta\,

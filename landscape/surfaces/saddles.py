@@ -6,10 +6,9 @@ import itertools
 import math
 
 import numpy as np
-from numba import njit
 
 from .. import _validate as V
-from .._config import NJIT_OPTIONS
+from .._cache import jit
 from .._typed import cst
 from ._base import Surface, box, points
 
@@ -19,7 +18,7 @@ __all__ = ["monkey_saddle", "saddle", "strict_saddle"]
 # --------------------------------------------------------------------------
 # saddle: f = a x^2 - b y^2,  P = [a, b]
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _saddle_vg(X, G, F, P):
     a = cst(X, P[0])
     b = cst(X, P[1])
@@ -33,7 +32,7 @@ def _saddle_vg(X, G, F, P):
         G[1, j] = -two * b * y
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _saddle_hess(x, P, H):
     H[0, 0] = 2.0 * P[0]
     H[0, 1] = 0.0
@@ -74,7 +73,7 @@ def saddle(a: float = 1.0, b: float = 1.0) -> Surface:
 # --------------------------------------------------------------------------
 # monkey saddle: f = x^3 - 3 x y^2,  P = []
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _monkey_vg(X, G, F, P):
     three = cst(X, 3.0)
     six = cst(X, 6.0)
@@ -87,7 +86,7 @@ def _monkey_vg(X, G, F, P):
         G[1, j] = -six * x * y
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _monkey_hess(x, P, H):
     H[0, 0] = 6.0 * x[0]
     H[0, 1] = -6.0 * x[1]
@@ -121,7 +120,7 @@ def monkey_saddle() -> Surface:
 # --------------------------------------------------------------------------
 # strict saddle, P = [k, lam_pos, lam_neg, quartic]
 # --------------------------------------------------------------------------
-@njit(**NJIT_OPTIONS)
+@jit
 def _strict_vg(X, G, F, P):
     kk = int(P[0])
     lp = cst(X, P[1])
@@ -147,7 +146,7 @@ def _strict_vg(X, G, F, P):
                 G[i, j] = lp * x
 
 
-@njit(**NJIT_OPTIONS)
+@jit
 def _strict_hess(x, P, H):
     kk = int(P[0])
     d = x.shape[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..._cache import jit
 
 __all__ = ["features_kernel"]
 
@@ -29,7 +30,7 @@ _C0, _C1, _C2 = -1.13585365213876817300e-11, 2.08757008419747316778e-9, -2.75573
 _C3, _C4, _C5 = 2.48015872888517045348e-5, -1.38888888888730564116e-3, 4.16666666666665929218e-2
 
 
-@njit(fastmath={"contract"}, error_model="numpy", nogil=True)
+@jit(fastmath={"contract"})
 def features_kernel(Z, b, ca, F):
     """Row by row: ``z = Z + b``; ``F = sum_k ca_k cos z_k``; ``Z <- -ca * sin z``.
 
