@@ -204,9 +204,10 @@ class _Walk:
         import numpy as np
         from numba.core.dispatcher import Dispatcher
 
-        if isinstance(obj, Dispatcher):
-            self.put(b"D")
-            self.fold(dict(obj.targetoptions))
+        if isinstance(obj, Dispatcher) or isinstance(getattr(obj, "py_func", None), types.FunctionType):
+            # a Numba dispatcher of any target (CPU, CUDA device functions): options and code
+            self.put(b"D", type(obj).__qualname__.encode())
+            self.fold(dict(getattr(obj, "targetoptions", {})))
             obj = obj.py_func
         if isinstance(obj, types.FunctionType):
             if id(obj) in self.seen:

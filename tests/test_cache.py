@@ -338,3 +338,12 @@ def test_an_edited_user_surface_recompiles_and_never_loads_the_old_kernel(tmp_pa
     assert a["compiles"] > 0 and b["compiles"] > 0  # the edit compiled anew
     assert a_again["compiles"] == 0 and a_again["final"] == a["final"]  # old text: loaded
     assert b["final"] != a["final"]  # had the old kernel been loaded, these would be equal
+
+
+def test_the_startup_benchmark_script_runs(load_script, tmp_path):
+    """scripts/bench_startup.py --quick: a cold and a warm process; the warm one compiles nothing."""
+    out = tmp_path / "startup.json"
+    assert load_script("bench_startup").main(["--quick", "--json", str(out)]) == 0
+    (m,) = json.loads(out.read_text())["measurements"]
+    cold, warm = m["phases"]["cold"][0], m["phases"]["warm"][0]
+    assert cold["compiles"] > 0 and warm["compiles"] == 0 and warm["cache_files"] > 0
