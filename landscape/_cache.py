@@ -45,8 +45,9 @@ Entries live under ``v<FORMAT>/<python>-numba<version>-<machine>/`` so that
 ``landscape cache`` can show, and ``clear`` drop, other environments' files.
 ``LANDSCAPE_CACHE=0`` turns the cache off.
 
-CUDA kernels are not cached here: numba-cuda compiles them per process
-(see the README's "Instant start" section).
+CUDA kernels take the same cache (:class:`CudaKernelCache`, numba-cuda's
+own payload); numba-cuda stores a kernel only once it is bound to a GPU, so
+that path is exercised by ``scripts/gpu_check.py`` on a GPU machine.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from pathlib import Path
 
 __all__ = [
     "CacheWarning",
+    "CudaKernelCache",
     "KernelCache",
     "attach",
     "cache_root",
@@ -204,7 +206,9 @@ class _Walk:
         import numpy as np
         from numba.core.dispatcher import Dispatcher
 
-        if isinstance(obj, Dispatcher) or isinstance(getattr(obj, "py_func", None), types.FunctionType):
+        if isinstance(obj, Dispatcher) or isinstance(
+            getattr(obj, "py_func", None), types.FunctionType
+        ):
             # a Numba dispatcher of any target (CPU, CUDA device functions): options and code
             self.put(b"D", type(obj).__qualname__.encode())
             self.fold(dict(getattr(obj, "targetoptions", {})))
@@ -329,12 +333,7 @@ class KernelCache(_Cache):
             )
             return None
         try:
-            payload = _unpack(data)
-            # install what cached object code links against (NRT, BLAS, ...)
-            target_context.refresh()
-            from numba.core.compiler import CompileResult
-
-            return CompileResult._rebuild(target_context, *payload)
+            return self._rebuild(_unpack(data), target_context)
         except Exception as exc:  # truncated, corrupt, or another Numba's file
             _say_once(
                 "corrupt",
@@ -348,7 +347,7 @@ class KernelCache(_Cache):
     def save_overload(self, sig, cres):
         if not self.writable:
             return
-        if any(not x.can_cache for x in cres.lifted) or cres.library.has_dynamic_globals:
+        if not self._cacheable(cres):
             return  # code that holds process addresses cannot be reused
         path = self.path(sig, cres.codegen)
         tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}.{uuid.uuid4().hex[:8]}")
@@ -359,7 +358,7 @@ class KernelCache(_Cache):
                 "created": time.time(),
                 "pid": os.getpid(),
             }
-            blob = _pack(pickle.dumps(cres._reduce(), protocol=pickle.HIGHEST_PROTOCOL), meta)
+            blob = _pack(pickle.dumps(self._reduce(cres), protocol=pickle.HIGHEST_PROTOCOL), meta)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(blob)
             os.replace(tmp, path)
@@ -377,6 +376,19 @@ class KernelCache(_Cache):
                 _say_once(
                     "save", f"landscape: could not cache a kernel ({type(exc).__name__}: {exc})"
                 )
+
+    # what is stored: Numba's own serialised form of a compile ---------------
+    def _cacheable(self, cres) -> bool:
+        return all(x.can_cache for x in cres.lifted) and not cres.library.has_dynamic_globals
+
+    def _reduce(self, cres):
+        return cres._reduce()
+
+    def _rebuild(self, payload, target_context):
+        from numba.core.compiler import CompileResult
+
+        target_context.refresh()  # installs what cached code links against (NRT, BLAS, ...)
+        return CompileResult._rebuild(target_context, *payload)
 
     # ----------------------------------------------------------------------
     @property
@@ -447,6 +459,30 @@ class KernelCache(_Cache):
             os.close(fd)  # releases the lock
 
 
+class CudaKernelCache(KernelCache):
+    """The same cache for a numba-cuda kernel: numba-cuda's own payload (PTX and cubin).
+
+    numba-cuda stores a kernel only once it is bound to a device, so this
+    path runs, and is checked, only on a machine with a GPU
+    (``scripts/gpu_check.py``); the key includes the device's compute
+    capability through ``codegen.magic_tuple()``.
+    """
+
+    def _cacheable(self, kernel) -> bool:
+        return not getattr(kernel, "launch_config_sensitive", False)
+
+    def _reduce(self, kernel):
+        return kernel._reduce_states()
+
+    def _rebuild(self, payload, target_context):
+        from numba.cuda import utils
+        from numba.cuda.dispatcher import _Kernel
+
+        with utils.numba_target_override():
+            target_context.refresh()
+            return _Kernel._rebuild(**payload)
+
+
 def _pack(payload: bytes, meta: dict) -> bytes:
     m = json.dumps(meta, sort_keys=True).encode()
     return (
@@ -486,15 +522,18 @@ def attach(dispatcher, label: str = ""):
     Inlined functions (``inline="always"``) never compile on their own and
     are left as they are; their code is part of their callers' keys.
     """
-    if _Cache is object or dispatcher.targetoptions.get("inline", "never") != "never":
+    try:
+        options = dispatcher.targetoptions
+        compile_ = dispatcher.compile
+        dispatcher.targetctx  # noqa: B018 - the simulator's kernels have none: not cached
+        cuda = type(dispatcher).__module__.startswith("numba.cuda")
+    except Exception:
+        return dispatcher
+    if _Cache is object or options.get("inline", "never") != "never" or options.get("device"):
         return dispatcher
     if dispatcher.py_func.__module__ is None:  # exec'd without a module: cannot be reloaded
         return dispatcher
-    try:
-        cache = KernelCache(dispatcher, label)
-        compile_ = dispatcher.compile
-    except Exception:  # pragma: no cover - a Numba whose dispatcher differs
-        return dispatcher
+    cache = (CudaKernelCache if cuda else KernelCache)(dispatcher, label)
     dispatcher._cache = cache
 
     def compile(sig):

@@ -13,11 +13,19 @@ Run on a machine with an NVIDIA GPU (see ../shared/gpu/README.md):
     project's kernel, JAX jit(vmap(lax.scan)) and PyTorch eager (each if
     installed), compile time excluded; G trajectory-steps/s and ratios.
 (c) An events-only run of 10^8 trajectories (chunked automatically).
+(d) The disk cache for CUDA kernels: the same GPU simulation in two fresh
+    processes sharing an empty cache directory; the second must load the
+    kernel (cache hits, no misses) and give bit-identical results.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -55,7 +63,9 @@ def agreement(n, steps):
         events = {"away": ls.events.leave_ball(centre, 0.25 * float(np.min(hi - lo))),
                   "low": ls.events.loss_below(float(np.median(surf.value(x0))))}  # fmt: skip
         for dt in ("float64",) if name != "rosenbrock" else ("float64", "float32"):
-            kw = dict(record_every=0, dtype=dt, noise=ls.noise.gaussian(0.01), events=events, seed=7)
+            kw = dict(
+                record_every=0, dtype=dt, noise=ls.noise.gaussian(0.01), events=events, seed=7
+            )
             if surf.finite_sum is not None:  # real mini-batches: keyed shuffles on both sides
                 m = surf.finite_sum.m
                 kw["batch_size"] = [min(b, m) for b in (1, 8, 64, m, 1, 8, 64, m)]
@@ -140,8 +150,46 @@ def events_only(n, steps):
                       events=ev, backend="cuda")  # fmt: skip
     dt = time.perf_counter() - t0
     esc = res.events["escaped"][0]
-    print(f"{dt:.2f} s ({n * steps / dt / 1e9:.1f} G trajectory-steps/s), escaped "
-          f"{(esc >= 0).mean():.4f}, median step {np.median(esc[esc >= 0]):.0f}")
+    print(
+        f"{dt:.2f} s ({n * steps / dt / 1e9:.1f} G trajectory-steps/s), escaped "
+        f"{(esc >= 0).mean():.4f}, median step {np.median(esc[esc >= 0]):.0f}"
+    )
+
+
+_CACHE_CHILD = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np, landscape as ls
+from landscape.engine import fused_cuda
+r = ls.simulate(ls.surfaces.rosenbrock(), [ls.optim.adam(0.01), ls.optim.momentum(0.005)],
+                np.full((1024, 2), -1.0), 200, record_every=20, seed=1, backend="cuda",
+                noise=ls.optim.noise.gaussian(0.05))
+hits = sum(sum(k._cache_hits.values()) for k in fused_cuda._KERNELS.values())
+misses = sum(sum(k._cache_misses.values()) for k in fused_cuda._KERNELS.values())
+print(json.dumps({"s": time.perf_counter() - t0, "hits": hits, "misses": misses,
+                  "final": r.final.tolist(), "pos": r.positions.tolist()}))
+"""
+
+
+def disk_cache():
+    print("\n(d) disk cache of the CUDA kernel: two fresh processes, one empty cache directory")
+    with tempfile.TemporaryDirectory() as d:
+        env = {**os.environ, "LANDSCAPE_CACHE_DIR": d}
+        env.pop("LANDSCAPE_CACHE", None)
+        runs = []
+        for phase in ("cold", "warm"):
+            proc = subprocess.run([sys.executable, "-c", _CACHE_CHILD], env=env, text=True,
+                                  capture_output=True, timeout=600)  # fmt: skip
+            if proc.returncode != 0:
+                print(f"{phase}: FAILED\n{proc.stderr[-3000:]}")
+                return
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            r = runs[-1]
+            print(f"{phase}: {r['s']:.2f} s (import included), cache hits {r['hits']}, "
+                  f"misses {r['misses']}")  # fmt: skip
+        same = runs[0]["final"] == runs[1]["final"] and runs[0]["pos"] == runs[1]["pos"]
+        ok = runs[1]["hits"] > 0 and runs[1]["misses"] == 0 and same
+        print(f"bit-identical: {same}; second process loaded the kernel: {ok}")
 
 
 def main(argv=None):
@@ -160,6 +208,8 @@ def main(argv=None):
         agreement(10_000, 200)
         benchmark(2**20, 2000, 100)
         events_only(10**8, 1000)
+    if not os.environ.get("NUMBA_ENABLE_CUDASIM"):
+        disk_cache()
 
 
 if __name__ == "__main__":

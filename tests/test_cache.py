@@ -19,7 +19,7 @@ import pytest
 from numba.core.registry import CPUDispatcher
 
 import landscape
-from landscape import _cache
+from landscape import _backend, _cache
 from landscape.cli import main
 
 
@@ -218,7 +218,9 @@ def test_cli_shows_and_clears_the_cache(cache_dir, capsys):
     _compiled()
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
-    assert str(cache_dir) in out and "1 compiled kernel(s)" in out and "landscape_test_fresh.f" in out
+    assert (
+        str(cache_dir) in out and "1 compiled kernel(s)" in out and "landscape_test_fresh.f" in out
+    )
     assert main(["cache", "clear"]) == 0
     assert "removed 1 compiled kernel(s)" in capsys.readouterr().out
     assert not _files(cache_dir)
@@ -347,3 +349,17 @@ def test_the_startup_benchmark_script_runs(load_script, tmp_path):
     (m,) = json.loads(out.read_text())["measurements"]
     cold, warm = m["phases"]["cold"][0], m["phases"]["warm"][0]
     assert cold["compiles"] > 0 and warm["compiles"] == 0 and warm["cache_files"] > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _backend.cuda_status()[0], reason="needs a usable CUDA GPU")
+def test_a_cuda_kernel_is_loaded_by_a_second_process(load_script, tmp_path):
+    child = load_script("gpu_check")._CACHE_CHILD
+    env = {**os.environ, "LANDSCAPE_CACHE_DIR": str(tmp_path)}
+    runs = [
+        json.loads(subprocess.run([sys.executable, "-c", child], env=env, text=True, check=True,
+                                  capture_output=True, timeout=600).stdout.splitlines()[-1])
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs[0]["misses"] > 0 and runs[1]["hits"] > 0 and runs[1]["misses"] == 0
+    assert runs[1]["final"] == runs[0]["final"] and runs[1]["pos"] == runs[0]["pos"]

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import landscape as ls
-from landscape import _backend, _rng
+from landscape import _backend, _cache, _rng
 from landscape.engine.plan import Outputs, plan
 from landscape.optim import _rules as R
 from landscape.optim import schedules as S
@@ -131,3 +131,4 @@ def test_every_surface_family_compiles_to_ptx(monkeypatch):
         sig = tuple(numba.typeof(a) for a in args)
         ptx, _ = fused_cuda.cuda.compile_ptx(kern.py_func, sig, cc=(9, 0))
         assert ".entry" in ptx and "sm_90" in ptx, name
+        assert isinstance(kern._cache, _cache.CudaKernelCache)  # kept on disk once bound to a GPU

@@ -31,6 +31,7 @@ import numpy as np
 from numba import from_dtype
 
 from .. import _backend, _config
+from .._cache import attach
 from ..optim import _rules as R
 from . import _step
 from ._chunks import next_window
@@ -158,7 +159,7 @@ def _make_kernel(family, finite_sum, D, dtype):
             for q in range(N_RUN):
                 SR[o, q, j] = run[q]
 
-    return kernel
+    return attach(kernel, getattr(family, "__name__", ""))
 
 
 def _free_bytes() -> int:
