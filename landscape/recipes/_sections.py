@@ -59,6 +59,13 @@ def read_surface(ctx, raw):
     """``[surface]``: the surface its ``name`` and parameters build."""
     path = ("surface",)
     t = table(ctx, path, raw)
+    if "expression" in t:  # a formula: ls.surfaces.expression(text, params, dim, bounds, name)
+        keys = ["expression", "params", "dim", "bounds", "name"]
+        unknown(ctx, path, t, keys, what="key of an expression surface")
+        kwargs = {("text" if k == "expression" else k): v for k, v in t.items()}
+        if "params" in kwargs:
+            kwargs["params"] = table(ctx, (*path, "params"), kwargs["params"], "a table of numbers")
+        return call(ctx, path, surfaces.expression, kwargs)
     ctors = {name: getattr(surfaces, name) for name in surfaces.names()}
     return build(ctx, path, t, "name", ctors, "parameter of surface ")[1]
 

@@ -13,6 +13,7 @@ from .classic import (
     styblinski_tang,
 )
 from .finite_sum import linear_regression, logistic_regression, tanh_network
+from .formula import expression
 from .plateau import plateau
 from .quadratic import elongated_bowl, quadratic
 from .random import (
@@ -31,6 +32,7 @@ _REGISTRY = Registry(
         "ackley": ackley,
         "beale": beale,
         "elongated_bowl": elongated_bowl,
+        "expression": expression,
         "gaussian_field": gaussian_field,
         "goldstein_price": goldstein_price,
         "himmelblau": himmelblau,
@@ -70,6 +72,7 @@ __all__ = [
     "beale",
     "elongated_bowl",
     "energy_per_spin",
+    "expression",
     "gaussian_field",
     "goldstein_price",
     "himmelblau",
