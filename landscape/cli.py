@@ -211,6 +211,69 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_formula(args) -> int:
+    from . import surfaces
+
+    params = {}
+    for item in args.param or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"--param must be NAME=VALUE, got {item!r}")
+        params[key.strip()] = _number(value.strip(), f"--param {key.strip()}", float)
+    dim = _number(args.dim, "--dim", int, minimum=1)
+    bounds = None
+    if args.bounds is not None:
+        lo, hi = (_number(v, "--bounds", float) for v in args.bounds)
+        if not hi > lo:
+            raise ValueError(f"--bounds must be LOW HIGH with LOW < HIGH, got {lo:g} {hi:g}")
+    surf = surfaces.expression(args.text, params, dim=dim, bounds=bounds)
+    if args.bounds is not None:
+        surf = surfaces.expression(args.text, params, dim=surf.dim, bounds=[[lo, hi]] * surf.dim)
+    names = "x, y, z".split(", ") if surf.dim <= 3 else [f"x{k + 1}" for k in range(surf.dim)]
+    shown = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "none"
+    print(f"{args.text}\n  dimension {surf.dim}; parameters: {shown}")
+    box = "  ".join(
+        f"{n} in [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, surf.bounds, strict=False)
+    )
+    print(f"  box: {box}" if surf.dim <= 3 else f"  box (per coordinate): [{surf.bounds[0, 0]:.3g}, "
+          f"{surf.bounds[0, 1]:.3g}]")  # fmt: skip
+    where = "the given box" if bounds is not None or args.bounds else "[-5, 5] per coordinate"
+    print(f"  critical points (Newton's method from many starts in {where}; type by the Hessian):")
+    for attr, label in (("minima", "minimum"), ("saddles", "saddle"), ("maxima", "maximum")):
+        pts = getattr(surf, attr)
+        if len(pts) == 0:
+            continue
+        values = surf.value(pts)
+        for p, f in list(zip(pts, values, strict=True))[:8]:
+            at = ", ".join(f"{v:.4g}" for v in p[:6]) + (", ..." if len(p) > 6 else "")
+            print(f"    {label:8} ({at})  f = {f:.6g}")
+        if len(pts) > 8:
+            print(f"    ... {len(pts) - 8} more {attr}")
+    if not sum(len(getattr(surf, a)) for a in ("minima", "saddles", "maxima")):
+        print("    none found")
+    if args.output:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .render import _maps
+
+        if surf.dim < 2:
+            raise ValueError("-o: a map needs at least 2 coordinates")
+        field = _maps.surface_field(surf, _maps.anchor_of(surf, None))
+        fig, ax = plt.subplots(figsize=(6, 5), dpi=120)
+        handles = _maps.draw_map(ax, surf, field, fontsize=9)
+        if handles:
+            ax.legend(handles=handles, fontsize=8, loc="upper right")
+        ax.set_title(f"${surf.formula}$" if len(surf.formula) < 120 else args.text, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(args.output)
+        plt.close(fig)
+        print(f"wrote {args.output}")
+    return 0
+
+
 def _size(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -337,6 +400,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_arguments(s)
     s.set_defaults(func=_cmd_gallery)
+
+    s = sub.add_parser(
+        "formula",
+        help="a surface from your formula: its critical points, and a map (-o FILE.png)",
+        description="Read a formula as a surface (see README, 'Your own surfaces'): print its "
+        "dimension, plotting box and critical points; -o draws its contour map. To race "
+        'optimizers on it, put it in a recipe: [surface] expression = "...".',
+    )
+    s.add_argument("text", help='the formula, e.g. "x**2 - y**2 + 0.25*(x**4 + y**4)"')
+    s.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)"
+    )
+    s.add_argument("--dim", default=None, help="dimension (for sums over x[i])")
+    s.add_argument("--bounds", nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="the box of every coordinate (default: around the critical points)")  # fmt: skip
+    s.add_argument("-o", "--output", default=None, metavar="FILE.png", help="draw the contour map")
+    s.set_defaults(func=_cmd_formula)
 
     s = sub.add_parser(
         "cache",

@@ -210,12 +210,15 @@ def map_box(surface, bounds, points, ends=None) -> np.ndarray:
 def coord_names(surface) -> tuple[str, str]:
     """Axis labels of the first two coordinates (mathtext).
 
-    ``$x_1$``, ``$x_2$`` in general; a finite-sum surface names its model's
+    ``$x_1$``, ``$x_2$`` in general, or the surface's own ``axes``; a finite-sum surface names its model's
     parameters: ``w``, ``b`` for a regression on one feature (``w_1, w_2``
     with more), ``w``, ``a`` for a one-unit tanh network.
     """
     fs = getattr(surface, "finite_sum", None)
     default = ("$x_1$", "$x_2$")
+    axes = tuple(getattr(surface, "axes", ()) or ())
+    if len(axes) >= 2:
+        return f"${axes[0]}$", f"${axes[1]}$"
     if fs is None:
         return default
     try:

@@ -72,6 +72,9 @@ class Surface:
         (None, or ``"sphere"``: the points live on ``|x|^2 = d``).
         :func:`landscape.simulate` runs these in the batched engine; ``vg``
         and ``hess`` may then be None.
+    axes : tuple of str
+        Names of the coordinates for axis labels (mathtext without ``$``),
+        e.g. ``("x", "y")``; empty: ``x_1, x_2, ...``.
     """
 
     name: str
@@ -87,6 +90,7 @@ class Surface:
     kwargs: dict = field(default_factory=dict)
     finite_sum: object = None
     batched: object = None
+    axes: tuple = ()
 
     # -- evaluation helpers (NumPy in, NumPy out; compile on first use) -------
     def value_and_grad(self, x):

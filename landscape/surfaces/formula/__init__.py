@@ -65,14 +65,17 @@ def _starts(dim: int, box: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def _plot_box(found: dict, search: np.ndarray) -> np.ndarray:
-    """Around the critical points found (a margin of a quarter of their spread, >= 1.5), within the search box."""
+    """A square box around the critical points found (margin: a quarter of their spread, >= 1.5), within the search box."""
     dim = search.shape[0]
     pts = np.vstack([found[k] for k in ("min", "saddle", "max")]).reshape(-1, dim)
     if pts.shape[0] == 0:
         return np.tile([-2.0, 2.0], (dim, 1))
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    pad = np.maximum(0.25 * (hi - lo), 1.5)
-    return np.stack([np.maximum(lo - pad, search[:, 0]), np.minimum(hi + pad, search[:, 1])], 1)
+    half = float(
+        np.max(0.5 * (hi - lo) + np.maximum(0.25 * (hi - lo), 1.5))
+    )  # as wide in every coordinate
+    mid = 0.5 * (lo + hi)
+    return np.stack([np.maximum(mid - half, search[:, 0]), np.minimum(mid + half, search[:, 1])], 1)
 
 
 def _latex(parsed) -> str:
@@ -179,5 +182,6 @@ def expression(
         maxima=points(found["max"], dim),
         bounds=box,
         formula=_latex(parsed),
+        axes=("x", "y", "z")[:dim] if parsed.spelling == "xy" else (),
         kwargs={"text": text, **({"params": values} if values else {}), "dim": dim},
     )
