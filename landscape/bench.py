@@ -4,7 +4,10 @@ Workload: Adam on 2-D Rosenbrock, N trajectories x T steps, every 10th
 position kept, float32 and float64.  Baselines, in the same run:
 
 * NumPy: a plain vectorised loop over steps, written the way a user would;
-* JAX (if installed): ``jit(vmap(lax.scan))`` with the same recording.
+* JAX (if installed): ``jit(vmap(lax.scan))`` with the same recording;
+* with ``--formula``: the same engine on Rosenbrock written as a formula
+  (:func:`landscape.surfaces.expression`), timed alternately with the
+  built-in (its ratio should be about 1).
 
 Prints a table of seconds, G trajectory-steps/s and the engine's speed-up.
 Compile/JIT time is excluded everywhere (each is warmed up first).
@@ -113,12 +116,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-jax", action="store_true")
     p.add_argument("--dtypes", default="float32,float64")
+    p.add_argument("--formula", action="store_true",
+                   help="also time Rosenbrock written as a formula (expression surface)")  # fmt: skip
 
 
 def run(args) -> list:
     """Run the benchmark described by parsed ``args``; print and return the rows."""
 
     surf = surfaces.rosenbrock()
+    fsurf = surfaces.expression("(1 - x)**2 + 100*(y - x**2)**2") if args.formula else None
     opt = {"adam": optim.adam(lr=LR, b1=B1, b2=B2, eps=EPS)}
     x0 = starts.normal(n=args.n, mean=[-1.5, 2.0], std=0.1, seed=0)
     work = args.n * args.steps
@@ -135,6 +141,20 @@ def run(args) -> list:
             return simulate(surf, opt, x0, steps=args.steps, record_every=args.every, dtype=dt_name)
 
         t_eng = timed(engine, args.repeat)
+        t_formula = None
+        if fsurf is not None:  # alternate with the built-in, best of each
+            simulate(fsurf, opt, x0[:64], steps=20, record_every=args.every, dtype=name)
+
+            def formula(dt_name=name):
+                return simulate(fsurf, opt, x0, steps=args.steps, record_every=args.every,
+                                dtype=dt_name)  # fmt: skip
+
+            t_formula = float("inf")
+            for _ in range(args.repeat):
+                t_eng = min(t_eng, timed(engine, 1))
+                t_formula = min(t_formula, timed(formula, 1))
+            same = np.array_equal(formula().final, engine().final, equal_nan=True)
+            t_formula = (t_formula, same)
         res = engine()
         t_np = timed(lambda dt=dt: numpy_adam(x0, args.steps, args.every, dt), 1)
         x_np, _ = numpy_adam(x0, args.steps, args.every, dt)
@@ -146,18 +166,23 @@ def run(args) -> list:
                 run(x0[:64])  # compile for a small shape is not enough: warm the real shape
                 run(x0)
                 t_jax = timed(lambda run=run: run(x0), args.repeat)
-        rows.append((name, t_eng, t_np, t_jax, err))
+        rows.append((name, t_eng, t_np, t_jax, err, t_formula))
 
     print(
         f"{'dtype':8} {'engine s':>9} {'G tr-st/s':>10} {'numpy s':>9} {'x numpy':>8} "
         f"{'jax s':>8} {'x jax':>7} {'max|engine-numpy|':>18}"
     )
-    for name, t_eng, t_np, t_jax, err in rows:
+    for name, t_eng, t_np, t_jax, err, _ in rows:
         jx = f"{t_jax:8.3f} {t_jax / t_eng:7.1f}" if t_jax else f"{'-':>8} {'-':>7}"
         print(
             f"{name:8} {t_eng:9.3f} {work / t_eng / 1e9:10.3f} {t_np:9.3f} {t_np / t_eng:8.1f} "
             f"{jx} {err:18.2e}"
         )
+    for name, t_eng, *_, t_formula in rows:
+        if t_formula is not None:
+            t, same = t_formula
+            print(f"{name}: Rosenbrock as a formula {t:.3f} s, built-in {t_eng:.3f} s: "
+                  f"formula / built-in = {t / t_eng:.2f}; same results: {same}")  # fmt: skip
     return rows
 
 

@@ -31,9 +31,10 @@ def test_compare_rejects_unknown_scenario():
 def test_benchmark_script_runs_small_and_agrees_with_numpy():
     p = argparse.ArgumentParser()
     bench.add_arguments(p)
-    args = p.parse_args(["--n", "300", "--steps", "40", "--repeat", "1", "--no-jax"])
+    args = p.parse_args(["--n", "300", "--steps", "40", "--repeat", "1", "--no-jax", "--formula"])
     rows = bench.run(args)
     assert [r[0] for r in rows] == ["float32", "float64"]
     errs = {r[0]: r[4] for r in rows}
     assert errs["float64"] < 1e-10
     assert errs["float32"] < 1e-3
+    assert all(r[5][1] for r in rows)  # Rosenbrock as a formula: the built-in's numbers
