@@ -108,7 +108,7 @@ def test_surfaces_all_is_static_and_complete():
     names = _static_all(ROOT / "surfaces" / "__init__.py")
     assert names == list(ls.surfaces.__all__)
     assert len(names) == len(set(names))
-    others = {"Surface", "energy_per_spin", "make", "names", "pspin_energies"}
+    others = {"Surface", "energy_per_spin", "expression", "make", "names", "pspin_energies"}
     assert set(names) == set(ls.surfaces.names()) | others
     assert all(callable(getattr(ls.surfaces, name)) for name in names)
 

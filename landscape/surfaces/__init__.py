@@ -32,7 +32,6 @@ _REGISTRY = Registry(
         "ackley": ackley,
         "beale": beale,
         "elongated_bowl": elongated_bowl,
-        "expression": expression,
         "gaussian_field": gaussian_field,
         "goldstein_price": goldstein_price,
         "himmelblau": himmelblau,
