@@ -29,6 +29,7 @@ GALLERY = {
     "adam_rosenbrock.gif": "adam_rosenbrock",
     "saddle_escape.gif": "saddle_escape",
     "ewa_temperature.gif": "ewa_temperature",
+    "valley_pass.gif": "valley_pass",
 }
 #: README picture -> (script, the file it writes into its output folder)
 FIGURES = {
