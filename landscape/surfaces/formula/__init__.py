@@ -53,6 +53,42 @@ def _compile(source: str):
     return mod.vg, mod.hess
 
 
+def _build(text: str, names: list):
+    """``(parsed, generated source)`` of a formula with parameter ``names``.
+
+    SymPy is asked not to distribute numbers over sums, so that derivatives
+    keep the factored form the formula (and hand-written kernels) use —
+    ``200*(y - x**2)``, not ``200*y - 200*x**2`` — which rounds the same
+    way.  Some functions' sign rules loop in that mode (``sin(1 - x - y)``);
+    such formulas are built in SymPy's default mode instead.  SymPy's cache
+    does not know the mode, so it is cleared after each build.
+    """
+    from sympy.core.cache import clear_cache
+    from sympy.core.parameters import distribute
+
+    from ._codegen import generate  # SymPy is imported here, on first use
+    from ._parse import FormulaError, parse
+
+    def build():
+        parsed = parse(text, names)
+        try:
+            return parsed, generate(parsed, names)
+        except ValueError as exc:
+            raise FormulaError(str(exc)) from None
+
+    try:
+        with distribute(False):
+            return build()
+    except RecursionError:
+        clear_cache()
+        try:
+            return build()
+        except RecursionError:
+            raise FormulaError("expression is nested too deeply") from None
+    finally:
+        clear_cache()
+
+
 def _starts(dim: int, box: np.ndarray, seed: int = 0) -> np.ndarray:
     """Newton starts: a grid in 1–3 dimensions, random points (and the centre) above."""
     if dim <= 3:
@@ -137,16 +173,13 @@ def expression(
     formula that is NaN or infinite somewhere (``log`` of a negative value)
     is a divergence of the trajectories that go there, never a crash.
     """
-    from ._codegen import generate  # SymPy is imported here, on first use
-    from ._parse import parse
-
     params = {} if params is None else params
     if not isinstance(params, dict):
         raise ValueError(f"params must be a dict of name -> number, got {type(params).__name__}")
     values = {}
     for key, value in params.items():
         values[key] = V.real(f"params[{key!r}]", value)
-    parsed = parse(text, list(values))
+    parsed, source = _build(text, list(values))
     name = str(name)
     if parsed.spelling == "xy" and dim is not None and int(dim) != parsed.min_dim:
         raise ValueError(f"dim: the formula uses {'x, y, z'[: 3 * parsed.min_dim - 2]}, "
@@ -156,19 +189,22 @@ def expression(
     if dim < parsed.min_dim:
         raise ValueError(f"dim: the formula needs at least {parsed.min_dim} coordinates, got "
                          f"dim={dim}")  # fmt: skip
-    vg, hess = _compile(generate(parsed, list(values)))
+    vg, hess = _compile(source)
     P = np.array([values[k] for k in values], dtype=np.float64)
     if bounds is None:
         search = np.tile(SEARCH_BOX, (dim, 1)).astype(float)
     else:
-        search = np.array(bounds, dtype=np.float64)
+        try:
+            search = np.array(bounds, dtype=np.float64)
+        except (TypeError, ValueError):
+            search = np.zeros(0)
         if (
             search.shape != (dim, 2)
             or not np.all(np.isfinite(search))
             or np.any(search[:, 0] >= search[:, 1])
         ):
             raise ValueError(f"bounds must be a ({dim}, 2) array of finite low < high, got "
-                             f"{np.asarray(bounds).tolist()}")  # fmt: skip
+                             f"{bounds!r}")  # fmt: skip
     found = _critical.find(vg, hess, P, _starts(dim, search), within=search)
     box = search if bounds is not None else _plot_box(found, search)
     return Surface(

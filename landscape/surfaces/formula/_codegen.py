@@ -21,6 +21,8 @@ so one compiled kernel serves every dimension.  ``hess`` runs in float64.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ._parse import Parsed
@@ -46,6 +48,9 @@ class _Printer:
         v = complex(sp.N(value, 17))
         if v.imag != 0:
             raise ValueError(f"expression has a non-real constant: {value}")
+        if not math.isfinite(v.real):
+            raise ValueError(f"expression: the constant {sp.N(value, 4)} is too large for a float "
+                             "(overflow)")  # fmt: skip
         text = repr(float(v.real))
         if not self.typed:
             return f"({text})" if text.startswith("-") else text
@@ -118,9 +123,10 @@ def _block(printer, exprs, prefix, indent):
 
 
 def _range(term, D="D"):
-    lo = max(0, -min(term.offsets))
-    hi = max(0, max(term.offsets))
-    return f"range({lo}, {D} - {hi})" if hi else f"range({lo}, {D})"
+    """Every ``i`` for which all of the body's ``x[i + c]`` exist: ``-min c <= i < D - max c``."""
+    lo, hi = -min(term.offsets), max(term.offsets)
+    end = f"{D} - {hi}" if hi > 0 else (f"{D} + {-hi}" if hi < 0 else D)
+    return f"range({lo}, {end})"
 
 
 class _Analysis:
@@ -289,17 +295,8 @@ def _hess(a: _Analysis, params: list) -> str:
 
 
 def generate(parsed: Parsed, params: list) -> str:
-    """The source of a module defining ``vg`` and ``hess`` for ``parsed``.
-
-    Numbers are not distributed over sums (SymPy would write ``200*(y - x**2)``
-    as ``200*y - 200*x**2``): derivatives keep the factored form the formula
-    and hand-written kernels use, which rounds the same way.
-    """
-    from sympy.core.parameters import distribute
-
-    with distribute(False):
-        a = _Analysis(parsed)
-        return _module(a, params)
+    """The source of a module defining ``vg`` and ``hess`` for ``parsed``."""
+    return _module(_Analysis(parsed), params)
 
 
 def _module(a: _Analysis, params: list) -> str:

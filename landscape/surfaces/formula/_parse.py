@@ -118,6 +118,15 @@ class _Reader:
             if isinstance(node.op, ast.UAdd):
                 return self.read(node.operand)
             _fail(node, f"operator {type(node.op).__name__} is not allowed")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            # a + b - c + ...: Python nests it to the left; read the chain without recursing
+            terms = []
+            while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+                terms.append((isinstance(node.op, ast.Sub), node.right))
+                node = node.left
+            parts = [self.read(node)]
+            parts += [-self.read(r) if neg else self.read(r) for neg, r in reversed(terms)]
+            return sp.Add(*parts)
         if isinstance(node, ast.BinOp):
             a, b = self.read(node.left), self.read(node.right)
             ops = {ast.Add: sp.Add, ast.Sub: lambda u, v: u - v, ast.Mult: sp.Mul,
@@ -275,14 +284,11 @@ def parse(text: str, params) -> Parsed:
         raise FormulaError(
             f"expression is not a formula: {exc.msg} (at character {exc.offset})"
         ) from None
-    from sympy.core.parameters import distribute
-
+    except (RecursionError, MemoryError):
+        raise FormulaError("expression is nested too deeply for Python's parser (thousands of "
+                           "terms in a row? write them as sum(..., i))") from None  # fmt: skip
     r = _Reader(params)
-    try:
-        with distribute(False):  # keep 100*(y - x**2) factored, as written
-            expr = r.read(tree)
-    except RecursionError:
-        raise FormulaError("expression is nested too deeply") from None
+    expr = r.read(tree)  # a RecursionError here is the caller's (formula._build) to handle
     unused = sorted(set(params) - r.used_params)
     if unused:
         raise FormulaError(f"params: {', '.join(map(repr, unused))} not used in the expression")
@@ -292,7 +298,10 @@ def parse(text: str, params) -> Parsed:
         raise FormulaError("expression does not depend on the coordinates")
     for e in [expr, *(s.body for s in r.sums)]:
         if e.has(sp.I) or e.has(sp.zoo) or e.has(sp.nan) or e.has(sp.oo):
-            raise FormulaError(f"expression has a non-real or infinite value: {e}")
+            bad = [a for a in sp.preorder_traversal(e) if a.is_number and not a.is_extended_real]
+            what = bad[0] if bad else e
+            raise FormulaError(f"expression has a non-real or infinite constant: {what} "
+                               "(e.g. log or sqrt of a negative number, division by 0)")  # fmt: skip
     spelling = next(iter(r.spelling)) if r.spelling else "none"
     min_dim = max(r.coords) + 1 if r.coords else 1
     for s in r.sums:  # a sum needs at least one i: offsets span max - min + 1 coordinates
