@@ -788,3 +788,40 @@ def test_an_overflowing_constant_in_a_recipe_is_a_recipe_error(tmp_path, bowl_re
     )
     with pytest.raises(recipes.RecipeError, match="surface"):
         recipes.load(path)
+
+
+_NAMED_POINTS = """
+title = "t"
+lesson = "from the saddle to a minimum"
+[surface]
+expression = "x**2 - y**2 + 0.25*(x**4 + y**4)"
+[optimizers.gd]
+lr = 0.1
+[starts]
+kind = "ball"
+n = 8
+center = "saddle"
+radius = 0.01
+seed = 1
+[simulate]
+steps = 200
+record_every = 50
+events = { arrived = { kind = "enter_ball", center = "minimum 2", radius = 0.05 } }
+[render]
+kind = "race"
+"""
+
+
+def test_recipes_name_critical_points_for_starts_and_events(tmp_path):
+    """A formula's critical points are found, so a recipe can start at "saddle" and target "minimum 2"."""
+    rec = recipes.load(_write(tmp_path, _NAMED_POINTS, "named.toml"))
+    np.testing.assert_allclose(rec.x0.mean(axis=0), [0.0, 0.0], atol=0.01)
+    res = rec.simulate()
+    second = rec.surface.minima[1]  # minima by value, then coordinates: (0, -√2), (0, √2)
+    np.testing.assert_allclose(second, [0.0, np.sqrt(2.0)], atol=1e-9)
+    near = np.linalg.norm(res.final[0] - second, axis=1) < 0.05
+    np.testing.assert_array_equal(res.events["arrived"][0] >= 0, near)
+    assert near.any() and not near.all()  # the starts split between the two minima
+    bad = _NAMED_POINTS.replace('"minimum 2"', '"minimum 3"')
+    with pytest.raises(recipes.RecipeError, match=r"simulate\.events\.arrived\.center.*2 minima"):
+        recipes.load(_write(tmp_path, bad, "bad.toml"))

@@ -71,8 +71,8 @@ def load(path) -> Recipe:
                 f"= {kind!r} draws a 2-D surface, but surface {surf.name} has dim = {surf.dim}",
             )
         opts, noises, own_batches = read_optimizers(ctx, data["optimizers"])
-        x0 = read_starts(ctx, data["starts"], surf.dim)
-        sim = read_simulate(ctx, data["simulate"], surf.dim, len(x0), int(spec.needs_frames))
+        x0 = read_starts(ctx, data["starts"], surf.dim, surf)
+        sim = read_simulate(ctx, data["simulate"], surf.dim, len(x0), int(spec.needs_frames), surf)
         check_sim_memory(ctx, sim, len(opts), len(x0), surf.dim)
         batches = batch_sizes(ctx, surf, data, opts, own_batches, sim.pop("batch_size", None))
         if spec.needs_frames and sim["record_every"] == 0:

@@ -197,12 +197,36 @@ _BROADCAST_STARTS = {
 _BROADCAST_EVENTS = {"leave_ball": ("center",), "enter_ball": ("center",)}
 
 
-def _broadcast(ctx, path, t: dict, kind, table, dim) -> dict:
-    """``t`` with each scalar among ``table[kind]``'s keys repeated ``dim`` times."""
+_KINDS = {"minimum": "minima", "saddle": "saddles", "maximum": "maxima"}
+
+
+def _critical_point(ctx, path, name: str, surface, dim):
+    """``"minimum"``, ``"saddle 2"``, ...: the surface's critical point of that kind (1-based, by value)."""
+    kind, _, num = name.strip().partition(" ")
+    pts = getattr(surface, _KINDS[kind], None) if kind in _KINDS and surface is not None else None
+    k = int(num) if num.strip().isdigit() else (1 if not num.strip() else 0)
+    if pts is None or k < 1 or k > len(pts):
+        have = (
+            ", ".join(f"{len(getattr(surface, a))} {a}" for a in _KINDS.values()) if surface else ""
+        )
+        raise ctx.error(path, f"must be a number, an array of {dim} numbers or a critical point "
+                              f"('minimum', 'saddle', 'maximum', 'minimum 2', ...: by value)"
+                              + (f"; the surface has {have}" if have else "") + f", got {name!r}")  # fmt: skip
+    return [float(v) for v in pts[k - 1]]
+
+
+def _broadcast(ctx, path, t: dict, kind, table, dim, surface=None) -> dict:
+    """``t`` with each scalar among ``table[kind]``'s keys repeated ``dim`` times.
+
+    A string names one of ``surface``'s critical points (:func:`_critical_point`).
+    """
     keys = table.get(kind, ()) if isinstance(kind, str) else ()
     out = dict(t)
     for key in keys:
         v = out.get(key)
+        if isinstance(v, str):
+            out[key] = _critical_point(ctx, (*path, key), v, surface, dim)
+            continue
         if isinstance(v, bool):
             raise ctx.error(
                 (*path, key), f"must be a number or an array of {dim} numbers, got {v!r}"
@@ -212,8 +236,12 @@ def _broadcast(ctx, path, t: dict, kind, table, dim) -> dict:
     return out
 
 
-def read_starts(ctx, raw, dim):
-    """``[starts]``: the ``(n, dim)`` starting points (``x0`` or a starts constructor)."""
+def read_starts(ctx, raw, dim, surface=None):
+    """``[starts]``: the ``(n, dim)`` starting points (``x0`` or a starts constructor).
+
+    A start's centre (``x``, ``mean``, ``center``) may name a critical point of
+    ``surface``: ``"saddle"``, ``"minimum 2"``, ...
+    """
     path = ("starts",)
     t = table(ctx, path, raw)
     if "x0" in t:
@@ -225,7 +253,7 @@ def read_starts(ctx, raw, dim):
             ctx.check(V.vector, (*path, "x0", i), row, dim)
         arr = np.asarray(x0, dtype=np.float64)
     else:
-        t = _broadcast(ctx, path, t, t.get("kind"), _BROADCAST_STARTS, dim)
+        t = _broadcast(ctx, path, t, t.get("kind"), _BROADCAST_STARTS, dim, surface)
         _count_before_building(ctx, path, t, dim)
         _, arr = build(
             ctx, path, t, "kind", _STARTS, "argument of starts.", hint=", or give x0 = [[...]]"
@@ -256,14 +284,14 @@ def _count_before_building(ctx, path, t, dim):
             )
 
 
-def read_events(ctx, path, raw, dim):
-    """``simulate.events``: name -> event, centres broadcast to ``dim``."""
+def read_events(ctx, path, raw, dim, surface=None):
+    """``simulate.events``: name -> event, centres broadcast to ``dim`` (or a critical point's name)."""
     t = table(ctx, path, raw, "a table name -> { kind = ..., ... }")
     out = {}
     for name, spec in t.items():
         p = (*path, name)
         spec = table(ctx, p, spec)
-        spec = _broadcast(ctx, p, spec, spec.get("kind"), _BROADCAST_EVENTS, dim)
+        spec = _broadcast(ctx, p, spec, spec.get("kind"), _BROADCAST_EVENTS, dim, surface)
         kind, ev = build(ctx, p, spec, "kind", _EVENTS, "argument of events.")
         if kind != "loss_below" and ev.center.shape[0] != dim:
             raise ctx.error(
@@ -287,7 +315,7 @@ _SIM_KEYS = [
 ]
 
 
-def read_simulate(ctx, raw, dim, n_starts, default_every):
+def read_simulate(ctx, raw, dim, n_starts, default_every, surface=None):
     """``[simulate]``: :func:`landscape.simulate`'s keyword arguments, checked."""
     path = ("simulate",)
     t = table(ctx, path, raw)
@@ -311,7 +339,9 @@ def read_simulate(ctx, raw, dim, n_starts, default_every):
     opts["noise"] = read_noise(ctx, k("noise"), t["noise"]) if "noise" in t else None
     if "batch_size" in t:
         opts["batch_size"] = _batch_value(ctx, k("batch_size"), t["batch_size"])
-    opts["events"] = read_events(ctx, k("events"), t["events"], dim) if "events" in t else {}
+    opts["events"] = (
+        read_events(ctx, k("events"), t["events"], dim, surface) if "events" in t else {}
+    )
     if opts["steps"] > 10_000_000:
         raise ctx.error(k("steps"), f"must be <= 10000000 for a recipe, got {opts['steps']}")
     try:  # radii and levels the run's dtype can compare
