@@ -108,8 +108,17 @@ def test_every_surface_family_compiles_to_ptx(monkeypatch):
     # device functions ask the current device for its compute capability
     monkeypatch.setattr(cuda_dispatcher, "get_current_device", lambda: _Hopper())
     cases = [(name, np.float64) for name in ls.surfaces.names()] + [("rosenbrock", np.float32)]
+    formulas = {  # generated code compiles to PTX like a built-in family's
+        "formula": ("sum(100*(x[i+1] - x[i]**2)**2 + (1 - x[i])**2, i)", 3),
+        "formula_exp": ("-exp(-sum(x[i]**2, i)/d) + 0.1*x[0]*tanh(x[1])", 3),
+    }
+    cases += [(name, dt) for name in formulas for dt in (np.float64, np.float32)]
     for name, dt in cases:
-        surf = ls.surfaces.make(name, **({"A": np.eye(3)} if name == "quadratic" else {}))
+        if name in formulas:
+            text, dim = formulas[name]
+            surf = ls.surfaces.expression(text, dim=dim)
+        else:
+            surf = ls.surfaces.make(name, **({"A": np.eye(3)} if name == "quadratic" else {}))
         if surf.batched is not None:  # BLAS surfaces run in the CPU batched engine
             continue
         d, n, n_opt, E = surf.dim, 4, 2, 1
