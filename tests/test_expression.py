@@ -825,3 +825,27 @@ def test_recipes_name_critical_points_for_starts_and_events(tmp_path):
     bad = _NAMED_POINTS.replace('"minimum 2"', '"minimum 3"')
     with pytest.raises(recipes.RecipeError, match=r"simulate\.events\.arrived\.center.*2 minima"):
         recipes.load(_write(tmp_path, bad, "bad.toml"))
+
+
+def test_the_formula_command_prints_critical_points_and_draws_the_map(tmp_path, capsys):
+    from landscape.cli import main
+
+    out = tmp_path / "map.png"
+    assert (
+        main(["formula", "x**2 - y**2 + c*(x**4 + y**4)", "--param", "c=0.25", "-o", str(out)]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "dimension 2; parameters: c=0.25" in text
+    assert "minimum  (0, -1.414)  f = -1" in text and "saddle   (0, 0)  f = 0" in text
+    assert out.stat().st_size > 10_000
+    assert main(["formula", "sum(x[i]**2, i)", "--dim", "4", "--bounds", "-1", "1"]) == 0
+    assert "minimum  (0, 0, 0, 0)  f = 0" in capsys.readouterr().out
+    for argv, msg in [
+        (["formula", "__import__('os')"], "unknown function '__import__'"),
+        (["formula", "x + q"], "unknown symbol 'q'"),
+        (["formula", "x*c", "--param", "c"], "--param must be NAME=VALUE"),
+        (["formula", "x**2", "--bounds", "1", "0"], "--bounds must be LOW HIGH"),
+    ]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert msg in err and err.count("\n") == 1, err
