@@ -17,6 +17,8 @@ import pytest
 if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run by tests/test_cuda.py)", allow_module_level=True)
 
+from test_simulator import assert_agree  # same folder (pytest puts it on sys.path)
+
 import landscape as ls
 from landscape import _config
 
@@ -38,17 +40,6 @@ def opts():
         ls.optim.rmsprop(lr=1e-3, beta=0.9),
         ls.optim.gd(lr=0.5),  # diverges on Rosenbrock
     ]
-
-
-def assert_agree(g, c, rtol=1e-12, atol=1e-12):
-    """As tests/cuda_sim/test_simulator.py: same divergence and events, numbers to rounding."""
-    np.testing.assert_array_equal(g.diverged, c.diverged)
-    for name in c.events:
-        np.testing.assert_array_equal(g.events[name], c.events[name])
-    ok = c.diverged < 0
-    np.testing.assert_allclose(g.final[ok], c.final[ok], rtol=rtol, atol=atol)
-    np.testing.assert_allclose(g.final_loss[ok], c.final_loss[ok], rtol=rtol, atol=atol)
-    np.testing.assert_allclose(g.positions, c.positions, rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("noise", [None, ls.noise.gaussian(0.5)], ids=["exact", "noisy"])
