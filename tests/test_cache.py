@@ -197,6 +197,7 @@ def test_an_unwritable_cache_compiles_in_memory_and_says_so_once(tmp_path, monke
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("LANDSCAPE_CACHE", raising=False)
     _cache._SAID.clear()
     try:
         with pytest.warns(_cache.CacheWarning, match="not writable") as record:
