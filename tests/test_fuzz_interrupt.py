@@ -37,12 +37,20 @@ fused_cpu._work = _announce
 """
 
 
+def _default_sigint():
+    """In the child: Ctrl-C as a user's shell delivers it, even when these tests run where
+    SIGINT is ignored (a background job of a non-interactive shell, `nohup`): an ignored
+    signal stays ignored across exec, and Python then installs no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(args, cwd):
     """Start ``python args``, SIGINT it 1 s after its kernel starts; (returncode, seconds, stderr)."""
-    env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONUNBUFFERED="1")
+    # faulthandler: a child that does not stop is aborted with every thread's stack on stderr
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
     with subprocess.Popen(
         [sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
     ) as proc:  # fmt: skip
         try:
             line = proc.stderr.readline()
@@ -51,7 +59,13 @@ def _interrupt(args, cwd):
             assert proc.poll() is None, "the run ended before the interrupt"
             proc.send_signal(signal.SIGINT)
             t0 = time.perf_counter()
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                raise AssertionError(
+                    "did not stop within 20 s:\n" + proc.stderr.read()[-6000:]
+                ) from None
             waited = time.perf_counter() - t0
         finally:
             if proc.poll() is None:
