@@ -364,3 +364,12 @@ def test_a_cuda_kernel_is_loaded_by_a_second_process(load_script, tmp_path):
     ]  # fmt: skip
     assert runs[0]["misses"] > 0 and runs[1]["hits"] > 0 and runs[1]["misses"] == 0
     assert runs[1]["final"] == runs[0]["final"] and runs[1]["pos"] == runs[0]["pos"]
+
+
+def test_a_formula_surface_is_loaded_by_a_second_process(tmp_path):
+    """Generated code is cached like the built-ins: the same formula text compiles once per machine."""
+    setup = 'surface = ls.surfaces.expression("(x - a)**2 + 3*y**2 + 0.1*x**4", {"a": 0.5})'
+    cold, _ = _run(tmp_path, setup=setup)
+    warm, err = _run(tmp_path, setup=setup)
+    assert cold["compiles"] > 0 and warm["compiles"] == 0, err
+    assert warm["final"] == cold["final"] and warm["pos"] == cold["pos"]
