@@ -226,9 +226,8 @@ def _cmd_formula(args) -> int:
         lo, hi = (_number(v, "--bounds", float) for v in args.bounds)
         if not hi > lo:
             raise ValueError(f"--bounds must be LOW HIGH with LOW < HIGH, got {lo:g} {hi:g}")
+        bounds = [lo, hi]
     surf = surfaces.expression(args.text, params, dim=dim, bounds=bounds)
-    if args.bounds is not None:
-        surf = surfaces.expression(args.text, params, dim=surf.dim, bounds=[[lo, hi]] * surf.dim)
     names = "x, y, z".split(", ") if surf.dim <= 3 else [f"x{k + 1}" for k in range(surf.dim)]
     shown = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "none"
     print(f"{args.text}\n  dimension {surf.dim}; parameters: {shown}")
@@ -237,7 +236,7 @@ def _cmd_formula(args) -> int:
     )
     print(f"  box: {box}" if surf.dim <= 3 else f"  box (per coordinate): [{surf.bounds[0, 0]:.3g}, "
           f"{surf.bounds[0, 1]:.3g}]")  # fmt: skip
-    where = "the given box" if bounds is not None or args.bounds else "[-5, 5] per coordinate"
+    where = "the given box" if bounds is not None else "[-5, 5] per coordinate"
     print(f"  critical points (Newton's method from many starts in {where}; type by the Hessian):")
     for attr, label in (("minima", "minimum"), ("saddles", "saddle"), ("maxima", "maximum")):
         pts = getattr(surf, attr)

@@ -849,3 +849,8 @@ def test_the_formula_command_prints_critical_points_and_draws_the_map(tmp_path, 
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert msg in err and err.count("\n") == 1, err
+
+
+def test_one_bounds_pair_stands_for_every_coordinate():
+    surf = quick("sum((x[i] - 0.5)**2, i)", dim=3, bounds=[-1.0, 2.0])
+    np.testing.assert_array_equal(surf.bounds, [[-1.0, 2.0]] * 3)

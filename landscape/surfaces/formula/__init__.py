@@ -159,9 +159,10 @@ def expression(
     dim : int, optional
         The dimension: needed above the highest coordinate the formula
         names, e.g. for sums (default: that, and at least 2 for sums).
-    bounds : array (dim, 2), optional
-        The plotting box, also where critical points are searched (default:
-        searched in ``[-5, 5]^dim``, the box drawn around the points found).
+    bounds : array (dim, 2) or (low, high), optional
+        The plotting box, also where critical points are searched; one
+        ``(low, high)`` pair stands for every coordinate (default: searched
+        in ``[-5, 5]^dim``, the box drawn around the points found).
     name : str
         A name for titles and file names.
 
@@ -196,6 +197,8 @@ def expression(
     else:
         try:
             search = np.array(bounds, dtype=np.float64)
+            if search.shape == (2,):  # one (low, high) for every coordinate
+                search = np.tile(search, (dim, 1))
         except (TypeError, ValueError):
             search = np.zeros(0)
         if (
