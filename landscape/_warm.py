@@ -85,7 +85,8 @@ def warm(todo, dtypes=("float64",), jobs: int = 0, out=print) -> int:
     jobs = jobs or max(1, min(len(work), multiprocessing.cpu_count()))
     failed = 0
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    try:
         futures = {pool.submit(warm_one, n, dt): (n, dt) for n, dt in work}
         for fut in as_completed(futures):
             n, dt = futures[fut]
@@ -97,4 +98,8 @@ def warm(todo, dtypes=("float64",), jobs: int = 0, out=print) -> int:
                 continue
             what = f"compiled {compiles} function(s)" if compiles else "already cached"
             out(f"  {n} {dt}: {secs:.1f} s, {what}")
+    except BaseException:  # Ctrl-C: drop the queued work, do not wait for it
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return failed
