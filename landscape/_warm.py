@@ -33,11 +33,10 @@ def plan(names=None) -> tuple[list[str], list[str]]:
     todo, skipped = [], []
     for name in names:
         try:
-            fam = family_of(surfaces.make(name))
+            key = family_of(surfaces.make(name))
         except ValueError as exc:  # needs parameters: its family is compiled when first used
             skipped.append(f"{name} ({exc})")
             continue
-        key = (fam[0], fam[1])
         if key in seen:
             skipped.append(f"{name} (same kernels as {seen[key]})")
             continue

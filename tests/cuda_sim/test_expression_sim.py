@@ -17,19 +17,13 @@ import pytest
 if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run by tests/test_cuda.py)", allow_module_level=True)
 
-from test_simulator import assert_agree  # same folder (pytest puts it on sys.path)
+from test_simulator import assert_agree, small_blocks  # noqa: F401 - same folder; the autouse fixture applies here too
 
 import landscape as ls
-from landscape import _config
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
 EVENTS = {"near": ls.events.enter_ball([1.0, 1.0], 1.0), "low": ls.events.loss_below(1.0)}
-
-
-@pytest.fixture(autouse=True)
-def small_blocks(monkeypatch):
-    monkeypatch.setattr(_config, "CUDA_THREADS_PER_BLOCK", 10)
 
 
 def opts():

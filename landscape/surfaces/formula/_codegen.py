@@ -161,7 +161,7 @@ class _Analysis:
         return any(sym in e.free_symbols for e in exprs)
 
 
-def _names(parsed: Parsed, typed: bool) -> dict:
+def _names(parsed: Parsed) -> dict:
     names = {x: f"x_{k}" for k, x in parsed.coords.items()}
     names.update({p: p.name for p in parsed.params.values()})
     names[parsed.dim_symbol] = "d_"
@@ -184,7 +184,7 @@ def _header(a: _Analysis, params: list, typed: bool, ind: str) -> list:
 
 def _vg(a: _Analysis, params: list) -> str:
     P = a.p
-    pr = _Printer(_names(P, True), typed=True)
+    pr = _Printer(_names(P), typed=True)
     body: list = []
     fixed = sorted(P.coords)
     cover = (max(fixed) + 1) if fixed else 0
@@ -253,7 +253,7 @@ def _vg(a: _Analysis, params: list) -> str:
 
 def _hess(a: _Analysis, params: list) -> str:
     P = a.p
-    pr = _Printer(_names(P, False), typed=False)
+    pr = _Printer(_names(P), typed=False)
     out = ["@jit", "def hess(x, P, H):", f"{T1}D = x.shape[0]", *_header(a, params, False, T1),
            f"{T1}for r in range(D):", f"{T2}for c in range(D):", f"{T3}H[r, c] = 0.0"]  # fmt: skip
     out += [f"{T1}x_{k} = x[{k}]" for k in sorted(P.coords)]
