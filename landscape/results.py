@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import zipfile
@@ -199,6 +200,54 @@ class Result:
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join(lines)
+
+    def _facts(self) -> dict:
+        """Sizes for the reprs, from the arrays and ``config`` only (never the surface)."""
+        surface = self.config.get("surface")
+        return {
+            "surface": surface.get("name") if isinstance(surface, dict) else None,
+            "n": self.n,
+            "steps": self.steps,
+            "dim": self.final.shape[2],
+            "dtype": str(self.config.get("dtype", self.final.dtype)),
+            "frames": len(self.frame_steps),
+        }
+
+    def __repr__(self) -> str:
+        f = self._facts()
+        return (
+            f"Result(names={list(self.names)!r}, n={f['n']}, steps={f['steps']}, dim={f['dim']}, "
+            f"dtype={f['dtype']!r}, frames={f['frames']}, events={list(self.events)!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        """A compact summary table for Jupyter: one row per optimizer (:meth:`summary`)."""
+        f = self._facts()
+        on = f" on {html.escape(str(f['surface']))}" if f["surface"] else ""
+        caption = (
+            f"Result{on}: {self.n_optimizers} optimizer(s) &times; {f['n']} trajectories, "
+            f"{f['steps']} steps, dim {f['dim']}, {html.escape(f['dtype'])}, "
+            f"{f['frames']} recorded frames"
+        )
+        events = list(self.events)
+        head = ["optimizer", "final loss (median)", "diverged"]
+        head += [f"reached {ev}" for ev in events]
+        rows = []
+        for row in self.summary():
+            cells = [row["optimizer"], _cell(row["final_loss_median"]), f"{row['diverged']:.1%}"]
+            cells += [f"{row[f'{ev}_fraction']:.1%}" for ev in events]
+            rows.append(cells)
+
+        def tr(cells, tag):
+            return (
+                "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+            )
+
+        return (
+            f'<table class="landscape-result"><caption>{caption}</caption>'
+            f"<thead>{tr(head, 'th')}</thead>"
+            f"<tbody>{''.join(tr(r, 'td') for r in rows)}</tbody></table>"
+        )
 
     @classmethod
     def concat(cls, parts, order=None) -> Result:

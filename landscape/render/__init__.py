@@ -6,6 +6,16 @@ Every renderer writes the format given by the extension of ``out``:
 atomic (temporary file + ``os.replace``).  Static figures saved as ``.gif``
 are one frame, as ``.mp4`` a 1-second still.
 
+Without ``out`` a renderer writes no file and returns an :class:`Inline`:
+the same bytes held in memory (GIF for an animation, PNG for a still), which
+a Jupyter notebook displays where it is the cell's value, and which
+``.save(path)`` writes later.  :meth:`Inline.of` encodes a ``.plot`` in
+another format, e.g. MP4 (needs ffmpeg):
+
+>>> render.race(res, surf, trail=40)                 # doctest: +SKIP
+Inline(gif, 181,204 bytes)
+>>> render.Inline.of(render.race.plot(res, surf), format="mp4")  # doctest: +SKIP
+
 Animations draw the static background (contour map, critical points, axes,
 legend) once and per frame only update the moving artists, which are blitted
 onto the cached background and streamed to the encoder.
@@ -33,6 +43,7 @@ Importing this module imports neither pyplot nor any kernel; figures are
 """
 
 from ._colours import palette
+from ._inline import Inline
 from ._layout import layout_report
 from ._writers import (
     ANIMATION_FORMAT,
@@ -89,6 +100,7 @@ __all__ = [
     "RENDERERS",
     "STILL_FORMAT",
     "FrameOptions",
+    "Inline",
     "Plot",
     "Renderer",
     "RunFacts",

@@ -367,23 +367,30 @@ def renderer(out_at: int):
     """Make a public renderer from a function that builds a :class:`Plot`.
 
     The public function takes the same arguments plus ``out`` (the path to
-    write) at position ``out_at``; it checks ``out`` first, builds the plot
-    and writes it, returning the path.  The builder stays reachable as
-    ``renderer.plot`` (no file written), e.g.
-    ``render.race.plot(res, surf, trail=40)``.
+    write, default None) at position ``out_at``.  Given ``out``, it checks
+    ``out`` first, builds the plot and writes it, returning the path.
+    Without ``out`` it builds the plot and returns it encoded in memory, a
+    :class:`landscape.render.Inline` (GIF for an animation, PNG for a still)
+    that Jupyter displays.  The builder stays reachable as ``renderer.plot``
+    (no file written), e.g. ``render.race.plot(res, surf, trail=40)``.
     """
 
     def wrap(build):
         sig = inspect.signature(build)
         params = list(sig.parameters.values())
-        out_param = inspect.Parameter("out", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        out_param = inspect.Parameter("out", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
         public_sig = sig.replace(parameters=[*params[:out_at], out_param, *params[out_at:]],
-                                 return_annotation="pathlib.Path")  # fmt: skip
+                                 return_annotation="pathlib.Path | landscape.render.Inline")  # fmt: skip
 
         @functools.wraps(build)
         def public(*args, **kwargs):
             arguments = dict(public_sig.bind(*args, **kwargs).arguments)
-            path, _ = check_out(arguments.pop("out"))
+            out = arguments.pop("out", None)
+            if out is None:
+                from ._inline import Inline  # it imports this module
+
+                return Inline.of(build(**arguments))
+            path, _ = check_out(out)
             return save_plot(build(**arguments), path)
 
         public.__signature__ = public_sig  # the public one, with ``out``

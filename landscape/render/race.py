@@ -95,8 +95,9 @@ def race(
         Result carries one).  For d > 2 the map shows the first
         two coordinates and the 2-D slice through the other coordinates of the
         first shown trajectory's start.
-    out : path
-        ``.gif``, ``.mp4`` or ``.png`` (the last frame).
+    out : path, optional
+        ``.gif``, ``.mp4`` or ``.png`` (the last frame); None (default):
+        write no file, return an :class:`~landscape.render.Inline` for Jupyter.
     trajectories : sequence of int
         Indices among the recorded trajectories.
     trail : int
@@ -130,7 +131,8 @@ def race(
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or Inline
+        ``out``; without ``out``, the encoded bytes (:class:`landscape.render.Inline`).
 
     ``race.plot(result, surface, ...)`` (the same arguments without ``out``)
     builds the figure without writing it (:class:`._writers.Plot`).

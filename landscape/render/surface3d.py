@@ -66,7 +66,8 @@ def surface3d(
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or Inline
+        ``out``; without ``out``, the encoded bytes (:class:`landscape.render.Inline`).
 
     ``surface3d.plot(result, surface, ...)`` builds the figure without writing it.
     """

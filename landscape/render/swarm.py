@@ -71,8 +71,9 @@ def swarm(
     surface : Surface
         The surface of the run (d > 2: first two coordinates, contour of the
         slice through trajectory 0's start).
-    out : path
-        ``.gif``, ``.mp4`` or ``.png`` (the last frame).
+    out : path, optional
+        ``.gif``, ``.mp4`` or ``.png`` (the last frame); None (default):
+        write no file, return an :class:`~landscape.render.Inline` for Jupyter.
     layout : {"panels", "overlay"}
         One panel per optimizer (titled with its label and its counters),
         or all clouds in one axes (the counters in the legend below it).
@@ -94,7 +95,8 @@ def swarm(
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or Inline
+        ``out``; without ``out``, the encoded bytes (:class:`landscape.render.Inline`).
 
     ``swarm.plot(result, surface, ...)`` builds the figure without writing it.
     """
