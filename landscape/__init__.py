@@ -24,7 +24,18 @@ from .optim import noise, schedules
 from .results import Result, load
 
 # imported on first use (scipy.stats, scipy.sparse, the renderers): import landscape stays fast
-_LAZY = ("analysis", "claims", "escape", "recipes", "render", "stats")
+_LAZY = ("analysis", "claims", "escape", "explorer", "recipes", "render", "stats")
+
+
+def explore(recipe=None):
+    """The live explorer of ``recipe`` (a gallery name, a file or None) inline in Jupyter.
+
+    ``landscape explore`` serves the same page in a browser tab; see
+    :mod:`landscape.explorer`.  Needs ``pip install "landscape[explore]"``.
+    """
+    from .explorer import explore as _explore
+
+    return _explore(recipe)
 
 
 def __getattr__(name):
@@ -50,6 +61,8 @@ __all__ = [
     "escape",
     "events",
     "ewa",
+    "explore",
+    "explorer",
     "ewa_window",
     "load",
     "minibatch",

@@ -436,7 +436,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--jobs", default="0", help="warm: worker processes (default: one per CPU core)")
     s.set_defaults(func=_cmd_cache)
+
+    s = sub.add_parser(
+        "explore",
+        help="the live explorer in your browser: change a knob, watch the runs re-simulate",
+        description="Serve the explorer on this machine (http://127.0.0.1:PORT/explore) and "
+        "open it. RECIPE: a gallery recipe to start from (e.g. momentum_bowl) or a recipe "
+        "file. Needs the explore extra: pip install \"landscape[explore]\". Ctrl-C stops it.",
+    )
+    s.add_argument("recipe", nargs="?", default=None, help="gallery recipe name or recipe file")
+    s.add_argument("--port", default="5006", help="port (default 5006)")
+    s.add_argument("--address", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")  # fmt: skip
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    s.set_defaults(func=_cmd_explore)
     return p
+
+
+def _cmd_explore(args) -> int:
+    """``landscape explore``: check everything, then serve until Ctrl-C."""
+    port = _positive_int("--port", args.port)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--port must be in 1..65535, got {args.port!r}")
+    from . import explorer
+
+    explorer._require()
+    state = explorer._state(args.recipe)  # a bad recipe name or file: one line, before serving
+    problem = state.problem()
+    if problem is not None:
+        raise problem
+    print(f"landscape explorer: http://{args.address}:{port}/explore  (Ctrl-C stops it)",
+          flush=True)  # fmt: skip
+    explorer.serve(state, port=port, address=args.address, show=not args.no_browser)
+    return 0
 
 
 def main(argv=None) -> int:
@@ -445,7 +477,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, CudaUnavailable) as exc:
+    except (ValueError, OSError, CudaUnavailable, ImportError) as exc:
         msg = " ".join(str(exc).split())
         print(f"landscape {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@ r"""Animation recipes: one TOML file describes one animation or figure.
 
 A recipe names a surface, a set of optimizers, the starting points, the
 simulation and the renderer; :func:`load` reads and validates it (every key,
-every type, every value, before anything is simulated) and
+every type, every value, before anything is simulated; :func:`from_dict`
+does the same for the table a TOML file would load to) and
 :meth:`Recipe.run` simulates and renders it.  The gallery's recipes live in
 ``animations/`` (see :func:`gallery_paths`).
 
@@ -115,7 +116,7 @@ from __future__ import annotations
 
 from ..render import RENDERERS
 from ._gallery import find, gallery_dir, gallery_paths, peek
-from ._load import load
+from ._load import from_dict, load
 from ._recipe import DEFAULT_OUT_DIR, Made, Recipe, check_backend, stage
 from ._schema import RecipeError, keypath
 from ._sections import MAX_STARTS
@@ -131,6 +132,7 @@ __all__ = [
     "RecipeError",
     "check_backend",
     "find",
+    "from_dict",
     "gallery_dir",
     "gallery_paths",
     "keypath",

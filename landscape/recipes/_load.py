@@ -21,7 +21,7 @@ from ._sections import (
     run_facts,
 )
 
-__all__ = ["load"]
+__all__ = ["from_dict", "load"]
 
 #: The top-level keys of a recipe.
 _TOP = [
@@ -42,7 +42,29 @@ def load(path) -> Recipe:
     """Read and validate the recipe at ``path``; raise :class:`RecipeError` if it is wrong."""
     path = Path(path)
     ctx = Ctx(display(path))
-    data = read_toml(path, ctx)
+    return _read(ctx, read_toml(path, ctx), path, path.stem)
+
+
+def from_dict(data, name: str = "recipe", *, source: str | None = None, surfaces=None) -> Recipe:
+    """Validate a recipe given as the table its TOML would load to (what the explorer edits).
+
+    ``name`` is the recipe's name (its default output is ``<name>.gif``);
+    errors name ``source`` (default ``<name>``) where they would name a file.
+    ``surfaces``: an optional dict that caches the built surfaces by their
+    table, so that a caller re-validating edits keeps one surface object (and
+    its compiled kernels) per surface table.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier (letters, digits, _), got {name!r}")
+    source = f"<{name}>" if source is None else str(source)
+    ctx = Ctx(source)
+    if not isinstance(data, dict):
+        raise ctx.file_error(f"must be a table (a dict), got {type(data).__name__}")
+    return _read(ctx, data, Path(source), name, surfaces)
+
+
+def _read(ctx, data: dict, path: Path, name: str, surface_cache=None) -> Recipe:
+    """The :class:`Recipe` of the loaded table ``data`` (every key checked)."""
     unknown(ctx, (), data, _TOP, what="top-level key")
     for key in ("title", "lesson"):
         require(ctx, (), data, key)
@@ -64,7 +86,7 @@ def load(path) -> Recipe:
             require(ctx, (), data, key, f" (render.kind = {kind!r} simulates)")
         if "schedules" in data:
             raise ctx.error(("schedules",), only_for)
-        surf = read_surface(ctx, data["surface"])
+        surf = read_surface(ctx, data["surface"], surface_cache)
         if spec.needs_2d and surf.dim != 2:
             raise ctx.error(
                 ("render", "kind"),
@@ -103,7 +125,6 @@ def load(path) -> Recipe:
     animated = spec.is_animated(ropts)
     claims = read_claims(ctx, data.get("claims", []), kind, list(opts), sim, scheds, surf)
 
-    name = path.stem
     default_output = name + (render.ANIMATION_FORMAT if animated else render.STILL_FORMAT)
     output = default_output
     if "output" in data:

@@ -36,7 +36,25 @@ __all__ = [
 
 
 class RecipeError(ValueError):
-    """A recipe that cannot be run; the message names the file and the key."""
+    """A recipe that cannot be run; the message names the file and the key.
+
+    ``key`` is the key path that was wrong (a tuple such as ``("optimizers",
+    "gd", "lr")``; ``()`` for the file as a whole, ``None`` when unknown) and
+    ``detail`` the message without the file: what the explorer shows next to
+    the field.
+    """
+
+    key = None
+    detail = None
+
+
+def _error(msg: str, key=None, file: str = "") -> RecipeError:
+    """A :class:`RecipeError` with its ``key`` and ``detail`` set."""
+    err = RecipeError(one_line(msg))
+    err.key = None if key is None else tuple(key)
+    text = str(err)
+    err.detail = text[len(file) + 2 :] if file and text.startswith(file + ": ") else text
+    return err
 
 
 # ---------------------------------------------------------------------------
@@ -78,11 +96,11 @@ class Ctx:
     def error(self, path, msg: str) -> RecipeError:
         """``file: key.path msg`` on one line."""
         where = keypath(path)
-        return RecipeError(one_line(f"{self.file}: {where + ' ' if where else ''}{msg}"))
+        return _error(f"{self.file}: {where + ' ' if where else ''}{msg}", path, self.file)
 
     def file_error(self, msg: str) -> RecipeError:
         """``file: msg`` on one line (no key)."""
-        return RecipeError(one_line(f"{self.file}: {msg}"))
+        return _error(f"{self.file}: {msg}", (), self.file)
 
     def translate(self, path, exc: Exception, params=()) -> RecipeError:
         """Re-raise a constructor's ``ValueError`` ("lr must be > 0 ...") at ``path``."""
@@ -92,9 +110,10 @@ class Ctx:
             if (msg.startswith(p + " ") or msg.startswith(p + "[")) and len(p) > len(best):
                 best = p
         if best:
-            return RecipeError(one_line(f"{self.file}: {keypath((*path, best))}{msg[len(best) :]}"))
+            key = (*path, best)
+            return _error(f"{self.file}: {keypath(key)}{msg[len(best) :]}", key, self.file)
         where = keypath(path)
-        return RecipeError(one_line(f"{self.file}: {where + ': ' if where else ''}{msg}"))
+        return _error(f"{self.file}: {where + ': ' if where else ''}{msg}", path, self.file)
 
     def check(self, fn, path, value, *args, **kw):
         """Run a check ``fn(name, value, ...)``, naming ``path`` in its message.
@@ -106,7 +125,7 @@ class Ctx:
         try:
             return fn(keypath(path), value, *args, **kw)
         except ValueError as exc:
-            raise RecipeError(f"{self.file}: {one_line(exc)}") from None
+            raise _error(f"{self.file}: {one_line(exc)}", path, self.file) from None
 
 
 def display(path: Path) -> str:

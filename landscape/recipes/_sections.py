@@ -9,6 +9,8 @@ constructors and re-raises their errors at the key that was wrong.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from .. import _validate as V
@@ -55,10 +57,25 @@ _EVENTS = {
 _DTYPES = ("float32", "float64")
 
 
-def read_surface(ctx, raw):
-    """``[surface]``: the surface its ``name`` and parameters build."""
+def read_surface(ctx, raw, cache=None):
+    """``[surface]``: the surface its ``name`` and parameters build.
+
+    ``cache``: a dict from the table (as canonical JSON) to the surface built
+    from it, consulted and filled (a caller that re-reads edited recipes keeps
+    one surface object, so its kernels compile once).
+    """
     path = ("surface",)
     t = table(ctx, path, raw)
+    if cache is None:
+        return _build_surface(ctx, path, t)
+    key = json.dumps(t, sort_keys=True, default=repr)
+    if key not in cache:
+        cache[key] = _build_surface(ctx, path, t)
+    return cache[key]
+
+
+def _build_surface(ctx, path, t):
+    """The surface of the ``[surface]`` table ``t``."""
     if "expression" in t:  # a formula: ls.surfaces.expression(text, params, dim, bounds, name)
         keys = ["expression", "params", "dim", "bounds", "name"]
         unknown(ctx, path, t, keys, what="key of an expression surface")

@@ -1,0 +1,707 @@
+"""The explorer page: controls made from the state, the views, exports (Panel).
+
+:class:`Explorer` owns one :class:`~landscape.explorer.state.State`, one
+:class:`~landscape.explorer.session.Session` and the page built from them.
+Every control edits the state and submits it; the worker's view (or its
+error, shown next to the field it names) comes back on the page's event
+loop.  Controls whose choices depend on the state (optimizers, the surface's
+parameters, a schedule's parameters) are rebuilt when its structure changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import os
+import tempfile
+import time
+
+import panel as pn
+from bokeh.events import Tap
+
+from .. import optim, recipes
+from ..optim import schedules as _schedules
+from .session import Session, map_field
+from .state import (
+    START_KINDS,
+    State,
+    explorable_surfaces,
+    hyperparameters,
+    schedule_parameters,
+    surface_parameters,
+)
+from .views import LossView, MapView
+
+__all__ = ["Explorer"]
+
+FORMULA = "formula (type your own)"
+_EVENT_KINDS = ["none", "leave_ball", "enter_ball", "loss_below"]
+
+
+def _fast(cls, debounce=5):
+    """``cls`` with Panel's 50 ms wait before a browser event is handled cut to ``debounce`` ms.
+
+    ``_debounce`` is Panel's own (private) setting; the explorer's budget is
+    150 ms from a change to new data on screen, so the hot widgets wait less.
+    """
+    return type(f"Fast{cls.__name__}", (cls,), {"_debounce": debounce})
+
+
+FastSlider = _fast(pn.widgets.FloatSlider)
+FastPlayer = _fast(pn.widgets.Player)
+
+
+class Explorer:
+    """One explorer page (a server session or a notebook cell)."""
+
+    def __init__(self, state: State | None = None):
+        self.state = state if state is not None else State()
+        self.session = Session(on_view=self._from_worker, on_error=self._from_worker)
+        self.map = MapView()
+        self.loss = LossView()
+        self.map.fig.on_event(Tap, self._on_tap)
+        self.current = None  # the last View shown
+        self.failed = None  # the last error shown
+        self.t_change = None
+        self._doc = None
+        self._quiet = False  # while controls are rebuilt / filled by code
+        self._errors: dict = {}  # section key -> Alert pane
+        self.status = pn.pane.Markdown("", css_classes=["ls-status"], sizing_mode="stretch_width")
+        self.counters = pn.pane.HTML("", css_classes=["ls-counters"])
+        self.claims = pn.pane.HTML("", css_classes=["ls-claims"], sizing_mode="stretch_width")
+        self.lesson = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.general = self._alert("general")
+        self.player = FastPlayer(start=0, end=0, value=0, interval=60, loop_policy="once",
+                                 name="frame", width=430, show_loop_controls=False)  # fmt: skip
+        self.player.param.watch(self._on_frame, "value")
+        self.link = pn.widgets.TextInput(name="link to this state", css_classes=["ls-link"],
+                                         sizing_mode="stretch_width", disabled=False)  # fmt: skip
+        self.controls = pn.Column(width=330, css_classes=["ls-controls"], scroll=True, height=900)
+        self.toml = pn.widgets.TextAreaInput(name="recipe (TOML): edit and apply", height=300,
+                                             sizing_mode="stretch_width", css_classes=["ls-toml"])  # fmt: skip
+        apply = pn.widgets.Button(
+            name="Apply the TOML", button_type="primary", css_classes=["ls-apply"]
+        )
+        apply.on_click(self._on_apply_toml)
+        self.figure = pn.pane.PNG(None, sizing_mode="stretch_width", visible=False)
+        self.exports = pn.Row(
+            pn.widgets.FileDownload(
+                callback=self._export_toml,
+                filename=f"{self.state.name}.toml",
+                label="Export recipe (TOML)",
+                button_type="primary",
+                css_classes=["ls-export-toml"],
+            ),  # fmt: skip
+            pn.widgets.FileDownload(
+                callback=functools.partial(self._export_render, "gif"),
+                filename=f"{self.state.name}.gif",
+                label="GIF",
+                css_classes=["ls-export-gif"],
+            ),  # fmt: skip
+            pn.widgets.FileDownload(
+                callback=functools.partial(self._export_render, "mp4"),
+                filename=f"{self.state.name}.mp4",
+                label="MP4",
+                css_classes=["ls-export-mp4"],
+            ),  # fmt: skip
+        )
+        self.page = pn.Row(
+            self.controls,
+            pn.Column(
+                self.lesson,
+                self.general,
+                pn.Row(pn.pane.Bokeh(self.map.fig), pn.pane.Bokeh(self.loss.fig)),
+                self.figure,
+                pn.Row(self.player, self.counters),
+                self.status,
+                self.claims,
+                self.exports,
+                self.link,
+                pn.Column(self.toml, apply, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        )
+        self._rebuild()
+
+    # -- the page ------------------------------------------------------------------
+    def panel(self):
+        """The page (a Panel layout); in a server session, also reads and writes the URL."""
+        self._doc = pn.state.curdoc
+        loc = pn.state.location if self._doc is not None and self._doc.session_context else None
+        if loc is not None:
+            q = loc.query_params.get("s")
+            if q:
+                try:
+                    self.state = State.from_query(q)
+                    self._rebuild()
+                except ValueError as exc:
+                    self._show_error(
+                        "general", f"the link could not be read: {exc}; showing the default"
+                    )
+            pn.state.on_session_destroyed(lambda ctx: self.session.close())
+        self.submit()
+        return self.page
+
+    def submit(self) -> None:
+        """Re-simulate the current state (on the worker; synchronously in a notebook)."""
+        self.t_change = time.perf_counter()
+        self._mark_start()
+        self.toml.value = self.state.to_toml()
+        if not self.state.simulates:
+            self._show_static()
+            return
+        if self._served():
+            self.session.submit(self.state)
+        else:  # a notebook: the kernel's own thread
+            try:
+                self._apply(self.session.run(self.state))
+            except ValueError as exc:
+                self._apply(exc)
+
+    def _served(self) -> bool:
+        return self._doc is not None and self._doc.session_context is not None
+
+    def _from_worker(self, outcome) -> None:
+        doc = self._doc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(lambda: self._apply(outcome))
+        else:
+            self._apply(outcome)
+
+    def _apply(self, outcome) -> None:
+        """Show a new View, or the error next to the field it names."""
+        if isinstance(outcome, Exception):
+            self.failed = outcome
+            key = getattr(outcome, "key", None) or ()
+            msg = getattr(outcome, "detail", None) or str(outcome)
+            if not isinstance(outcome, ValueError):
+                msg = f"{type(outcome).__name__}: {msg}"
+            self._show_error(self._section_of(key), msg)
+            self.status.object = "not run: fix the value marked in red"
+            return
+        view = outcome
+        self.failed = None
+        self._clear_errors()
+        if view.field is not None:
+            self.map.set_field(view.field, view.axes,
+                               "" if view.dim == 2 else f"x1, x2 of {view.dim}-D runs, slice through the start")  # fmt: skip
+        self.current = view
+        self.map.set_view(view)
+        self.loss.set_view(view)
+        last = len(view.steps) - 1
+        self._quiet = True
+        self.player.end = max(last, 1)
+        self.player.value = last
+        self._quiet = False
+        self.loss.show(view.steps[last])
+        self.counters.object = _counters_html(view)
+        self.claims.object = _claims_html(view.verdicts)
+        t = view.timings
+        ms = (time.perf_counter() - self.t_change) * 1e3 if self.t_change else float("nan")
+        note = f" · {view.note}" if view.note else ""
+        self.status.object = (
+            f"run {self.session.runs} · {view.n:,} runs × {int(view.steps[-1]):,} steps × "
+            f"{len(view.names)} optimizers · simulate {t['simulate'] * 1e3:.0f} ms, prepare "
+            f"{t['prepare'] * 1e3:.0f} ms · change to data {ms:.0f} ms{note}"
+        )
+        if self._served():
+            try:
+                q = self.state.to_query()
+                pn.state.location.update_query(s=q)
+                loc = pn.state.location
+                host = loc.hostname + (f":{loc.port}" if loc.port else "")
+                self.link.value = f"{loc.protocol}//{host}{loc.pathname}?s={q}"
+            except ValueError as exc:
+                self.link.value = str(exc)
+
+    def _show_static(self) -> None:
+        """A figure that simulates nothing (EWA, schedules): drawn by its renderer."""
+        try:
+            rec = self.state.recipe()
+            with tempfile.TemporaryDirectory() as tmp:
+                made = rec.make(os.path.join(tmp, "figure.png"))
+                self.figure.object = made.path.read_bytes()
+            self.figure.visible = True
+            self.claims.object = _claims_html(
+                [(v.claim.says, v.holds, v.text) for v in made.verdicts]
+            )
+            self._clear_errors()
+        except ValueError as exc:
+            self._apply(exc)
+
+    # -- controls ------------------------------------------------------------------
+    def _alert(self, section: str):
+        pane = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["ls-error", f"ls-error-{section}"],
+                             sizing_mode="stretch_width", margin=(0, 5))  # fmt: skip
+        self._errors[section] = pane
+        return pane
+
+    def _show_error(self, section: str, msg: str) -> None:
+        self._clear_errors()
+        pane = self._errors.get(section, self.general)
+        pane.object, pane.visible = msg, True
+
+    def _clear_errors(self) -> None:
+        for pane in self._errors.values():
+            pane.visible = False
+
+    def _section_of(self, key) -> str:
+        """The control section an error's key path belongs to."""
+        if not key:
+            return "general"
+        if key[0] == "optimizers" and len(key) > 1 and f"opt:{key[1]}" in self._errors:
+            return f"opt:{key[1]}"
+        if key[0] == "simulate" and len(key) > 1 and key[1] == "events":
+            return "events"
+        return key[0] if key[0] in self._errors else "general"
+
+    def _rebuild(self) -> None:
+        """Make every control from the state (after a structural change)."""
+        self._quiet = True
+        self._errors = {"general": self.general}
+        self.figure.visible = not self.state.simulates
+        self.lesson.object = (
+            f"### {self.state.data.get('title', '')}\n{self.state.data.get('lesson', '')}"
+        )
+        parts = [self._preset_card()]
+        if self.state.simulates:
+            parts += [self._surface_card(), self._optimizers_card(), self._starts_card(),
+                      self._simulate_card(), self._events_card()]  # fmt: skip
+        else:
+            parts.append(
+                pn.pane.Markdown("This figure simulates nothing: edit its TOML below the figure.")
+            )
+        self.controls[:] = parts
+        self._quiet = False
+
+    def _edit(self, path, convert=None):
+        """A watcher that sets ``path`` in the state and re-simulates."""
+
+        def cb(event):
+            if self._quiet:
+                return
+            v = event.new
+            if convert is not None:
+                v = convert(v)
+            if v is None:
+                self.state.delete(path)
+            else:
+                self.state.set(path, v)
+            self.submit()
+
+        return cb
+
+    def _preset_card(self):
+        names = ["(default)"] + [p.stem for p in recipes.gallery_paths()]
+        sel = pn.widgets.Select(name="open a gallery recipe", options=names, css_classes=["ls-preset"],
+                                value=self.state.name if self.state.name in names else "(default)")  # fmt: skip
+
+        def pick(event):
+            if self._quiet:
+                return
+            self.state = State() if event.new == "(default)" else State.from_recipe(event.new)
+            self._rebuild()
+            self.submit()
+
+        sel.param.watch(pick, "value")
+        return pn.Card(sel, title="Preset", collapsible=False, sizing_mode="stretch_width")
+
+    def _surface_card(self):
+        surf = self.state.data.get("surface", {})
+        fams = explorable_surfaces()
+        current = FORMULA if "expression" in surf else surf.get("name", "rosenbrock")
+        options = (
+            fams + [FORMULA] if current in fams or current == FORMULA else [current, *fams, FORMULA]
+        )
+        sel = pn.widgets.Select(
+            name="surface", options=options, value=current, css_classes=["ls-surface"]
+        )
+        sel.param.watch(self._on_surface, "value")
+        rows = [sel]
+        if current == FORMULA:
+            text = pn.widgets.TextInput(name="formula of x, y (e.g. x**2 - y**2 + 0.25*(x**4 + y**4))",
+                                        value=str(surf.get("expression", "")), css_classes=["ls-formula"])  # fmt: skip
+            text.param.watch(self._edit(("surface", "expression")), "value")
+            rows.append(text)
+            for k, v in (surf.get("params") or {}).items():
+                w = pn.widgets.FloatInput(name=k, value=float(v), width=140)
+                w.param.watch(self._edit(("surface", "params", k)), "value")
+                rows.append(w)
+        else:
+            params = surface_parameters(current) or {}
+            for k, default in params.items():
+                v = surf.get(k, default)
+                if not isinstance(v, (int, float)) or isinstance(v, bool):
+                    continue
+                cls = pn.widgets.IntInput if isinstance(default, int) else pn.widgets.FloatInput
+                w = cls(name=k, value=v, width=140, css_classes=[f"ls-surface-{k}"])
+                w.param.watch(self._edit(("surface", k)), "value")
+                rows.append(w)
+        rows.append(self._alert("surface"))
+        return pn.Card(*rows, title="Surface", sizing_mode="stretch_width")
+
+    def _on_surface(self, event):
+        if self._quiet:
+            return
+        if event.new == FORMULA:
+            table = {"expression": "x**2 - y**2 + 0.25*(x**4 + y**4)", "bounds": [-2.5, 2.5]}
+        else:
+            table = {"name": event.new}
+            if "dim" in (surface_parameters(event.new) or {}):
+                table["dim"] = 2
+        try:
+            rec = State({**self.state.data, "surface": table, "claims": []}, self.state.name)
+            box = map_field(rec.recipe(self.session.surfaces), n=8).box
+        except ValueError:
+            box = None
+        self.state.set_surface(table, box)
+        self._rebuild()
+        self.submit()
+
+    def _optimizers_card(self):
+        opts = self.state.data.get("optimizers", {})
+        finite = self.state.get(("surface", "name")) in ("linear_regression", "logistic_regression",
+                                                          "tanh_network")  # fmt: skip
+        cards = [self._optimizer_card(label, spec, finite) for label, spec in opts.items()]
+        kind = pn.widgets.Select(
+            name="add an optimizer", options=optim.names(), value="adam", width=150
+        )
+        add = pn.widgets.Button(name="Add", button_type="success", width=80, css_classes=["ls-add"])
+
+        def on_add(_):
+            self.state.add_optimizer(kind.value)
+            self._rebuild()
+            self.submit()
+
+        add.on_click(on_add)
+        return pn.Card(*cards, pn.Row(kind, add), title="Optimizers", sizing_mode="stretch_width")
+
+    def _optimizer_card(self, label, spec, finite):
+        kind = spec.get("kind", label)
+        known = kind in optim.names()
+        name = pn.widgets.TextInput(name="label", value=label, width=130)
+        ksel = pn.widgets.Select(
+            name="kind", options=optim.names(), value=kind if known else "gd", width=130
+        )
+        rows = [pn.Row(name, ksel)]
+        lr = spec.get("lr", hyperparameters(kind)["lr"] if known else 0.01)
+        lrnum = lr if isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0 else 0.01
+        slider = FastSlider(name=f"log10 lr ({lr:.3g})", start=-5, end=1, step=0.01,
+                            value=round(math.log10(lrnum), 2), css_classes=["ls-lr"], width=280)  # fmt: skip
+
+        def on_lr(event):
+            if self._quiet:
+                return
+            v = float(f"{10**event.new:.4g}")
+            slider.name = f"log10 lr ({v:.3g})"
+            self.state.set(("optimizers", label, "lr"), v)
+            self.submit()
+
+        slider.param.watch(on_lr, "value")
+        lrin = pn.widgets.FloatInput(name="lr", value=float(lr) if isinstance(lr, (int, float)) else None,
+                                     width=130, css_classes=["ls-lr-value"])  # fmt: skip
+
+        def on_lr_typed(event):
+            if self._quiet:
+                return
+            self.state.set(("optimizers", label, "lr"), event.new)
+            self.submit()
+
+        lrin.param.watch(on_lr_typed, "value")
+        rows += [slider, lrin]
+        hp = hyperparameters(kind) if known else {}
+        inputs = [pn.widgets.FloatInput(name=k, value=float(spec.get(k, d)), width=90)
+                  for k, d in hp.items() if k != "lr"]  # fmt: skip
+        for w in inputs:
+            w.param.watch(self._edit(("optimizers", label, w.name)), "value")
+        if inputs:
+            rows.append(pn.Row(*inputs))
+        sched = spec.get("schedule")
+        sname = (sched if isinstance(sched, str) else (sched or {}).get("name")) or "none"
+        ssel = pn.widgets.Select(name="learning-rate schedule", options=["none", *_schedules.names()],
+                                 value=sname if sname in _schedules.names() else "none", width=200)  # fmt: skip
+
+        def on_schedule(event):
+            if self._quiet:
+                return
+            if event.new == "none":
+                self.state.delete(("optimizers", label, "schedule"))
+            else:
+                self.state.set(("optimizers", label, "schedule"),
+                               {"name": event.new, **schedule_parameters(event.new)})  # fmt: skip
+            self._rebuild()
+            self.submit()
+
+        ssel.param.watch(on_schedule, "value")
+        rows.append(ssel)
+        if isinstance(sched, dict) and sname in _schedules.names():
+            ws = []
+            for k, d in schedule_parameters(sname).items():
+                v = sched.get(k, d)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    w = pn.widgets.FloatInput(name=k, value=float(v), width=90)
+                    w.param.watch(self._edit(("optimizers", label, "schedule", k),
+                                             lambda x, d=d: int(x) if isinstance(d, int) and x is not None else x), "value")  # fmt: skip
+                    ws.append(w)
+            if ws:
+                rows.append(pn.Row(*ws))
+        if finite:
+            b = spec.get("batch_size", self.state.get(("simulate", "batch_size"), "m"))
+            bs = pn.widgets.IntInput(name="batch size (0: the full batch)", value=0 if b == "m" else int(b),
+                                     start=0, width=200)  # fmt: skip
+            bs.param.watch(self._edit(("optimizers", label, "batch_size"), lambda x: "m" if not x else int(x)),
+                           "value")  # fmt: skip
+            rows.append(bs)
+        remove = pn.widgets.Button(name="Remove", button_type="danger", width=80,
+                                   disabled=len(self.state.data.get("optimizers", {})) < 2)  # fmt: skip
+
+        def on_remove(_):
+            self.state.data["optimizers"].pop(label, None)
+            self._rebuild()
+            self.submit()
+
+        def on_kind(event):
+            if self._quiet:
+                return
+            self.state.set_kind(label, event.new)
+            self._rebuild()
+            self.submit()
+
+        def on_rename(event):
+            if self._quiet:
+                return
+            try:
+                self.state.rename(label, event.new)
+            except ValueError as exc:
+                self._show_error(f"opt:{label}", f"label: {exc}")
+                return
+            self._rebuild()
+            self.submit()
+
+        remove.on_click(on_remove)
+        ksel.param.watch(on_kind, "value")
+        name.param.watch(on_rename, "value")
+        rows += [remove, self._alert(f"opt:{label}")]
+        return pn.Card(
+            *rows, title=label, sizing_mode="stretch_width", css_classes=["ls-optimizer"]
+        )
+
+    def _starts_card(self):
+        st = self.state
+        kind = st.start_kind()
+        centre = st.start_centre() or [0.0, 0.0]
+        ksel = pn.widgets.Select(name="start", options=list(START_KINDS), value=kind if kind in START_KINDS else "point",
+                                 css_classes=["ls-start-kind"])  # fmt: skip
+        self._cx = pn.widgets.FloatInput(
+            name="centre x", value=float(centre[0]), width=100, css_classes=["ls-cx"]
+        )
+        self._cy = pn.widgets.FloatInput(name="centre y", value=float(centre[1]) if len(centre) > 1 else 0.0,
+                                         width=100, css_classes=["ls-cy"])  # fmt: skip
+        spread = pn.widgets.FloatInput(name="spread", value=st.start_spread(), width=100, start=0)
+        label = "points a side" if kind == "grid" else "trajectories"
+        n = pn.widgets.IntInput(
+            name=label, value=st.start_count(), start=1, width=130, css_classes=["ls-n"]
+        )
+
+        def change(**kw):
+            if self._quiet:
+                return
+            dim = self.current.dim if self.current is not None else 2
+            c = [self._cx.value, self._cy.value] + [0.0] * (dim - 2)
+            self.state.set_starts(centre=c, dim=dim, **kw)
+            self.submit()
+
+        ksel.param.watch(lambda e: (change(kind=e.new), self._rebuild()), "value")
+        self._cx.param.watch(lambda e: change(), "value")
+        self._cy.param.watch(lambda e: change(), "value")
+        spread.param.watch(lambda e: change(spread=e.new), "value")
+        n.param.watch(lambda e: change(n=e.new), "value")
+        return pn.Card(ksel, pn.Row(self._cx, self._cy), pn.Row(spread, n), self._alert("starts"),
+                       title="Starts (or click on the map)", sizing_mode="stretch_width")  # fmt: skip
+
+    def _simulate_card(self):
+        sim = self.state.data.get("simulate", {})
+        steps = pn.widgets.IntInput(name="steps", value=int(sim.get("steps", 100)), start=1, width=100,
+                                    css_classes=["ls-steps"])  # fmt: skip
+        steps.param.watch(self._edit(("simulate", "steps")), "value")
+        nz = sim.get("noise", {})
+        sigma = pn.widgets.FloatInput(name="gradient noise σ", value=float(nz.get("sigma", 0.0)) if isinstance(nz, dict) else 0.0,
+                                      start=0, width=120, css_classes=["ls-noise"])  # fmt: skip
+        sigma.param.watch(
+            self._edit(("simulate", "noise"), lambda x: {"sigma": x} if x else None), "value"
+        )
+        seed = pn.widgets.IntInput(name="seed", value=int(sim.get("seed", 0)), start=0, width=80)
+        seed.param.watch(self._edit(("simulate", "seed")), "value")
+        dtype = pn.widgets.Select(
+            name="dtype",
+            options=["float64", "float32"],
+            value=sim.get("dtype", "float64"),
+            width=100,
+        )
+        dtype.param.watch(self._edit(("simulate", "dtype")), "value")
+        return pn.Card(pn.Row(steps, sigma), pn.Row(seed, dtype), self._alert("simulate"),
+                       title="Simulation", sizing_mode="stretch_width")  # fmt: skip
+
+    def _events_card(self):
+        events = self.state.get(("simulate", "events"), {}) or {}
+        name, spec = next(iter(events.items()), ("escaped", {"kind": "none"}))
+        kind = spec.get("kind", "none") if isinstance(spec, dict) else "none"
+        ksel = pn.widgets.Select(name=f"event {name!r}", options=_EVENT_KINDS,
+                                 value=kind if kind in _EVENT_KINDS else "none", css_classes=["ls-event"])  # fmt: skip
+        rows = [ksel]
+
+        def on_kind(e):
+            if self._quiet:
+                return
+            evs = dict(self.state.get(("simulate", "events"), {}) or {})
+            if e.new == "none":
+                evs.pop(name, None)
+            elif e.new == "loss_below":
+                evs[name] = {"kind": "loss_below", "level": 1e-3}
+            else:
+                c = self.state.start_centre() or [0.0, 0.0]
+                evs[name] = {"kind": e.new, "center": c, "radius": 0.5}
+            self.state.set(("simulate", "events"), evs) if evs else self.state.delete(
+                ("simulate", "events")
+            )
+            self._rebuild()
+            self.submit()
+
+        ksel.param.watch(on_kind, "value")
+        if kind in ("leave_ball", "enter_ball"):
+            r = pn.widgets.FloatInput(
+                name="radius", value=float(spec.get("radius", 0.5)), start=0, width=100
+            )
+            r.param.watch(self._edit(("simulate", "events", name, "radius")), "value")
+            rows.append(r)
+            c = spec.get("center")
+            if isinstance(c, list) and len(c) == 2:
+                for i, axis in enumerate("xy"):
+                    w = pn.widgets.FloatInput(name=f"centre {axis}", value=float(c[i]), width=100)
+
+                    def on_c(e, i=i):
+                        if self._quiet:
+                            return
+                        cc = list(self.state.get(("simulate", "events", name, "center")))
+                        cc[i] = e.new
+                        self.state.set(("simulate", "events", name, "center"), cc)
+                        self.submit()
+
+                    w.param.watch(on_c, "value")
+                    rows.append(w)
+        elif kind == "loss_below":
+            lv = pn.widgets.FloatInput(
+                name="level", value=float(spec.get("level", 1e-3)), width=120
+            )
+            lv.param.watch(self._edit(("simulate", "events", name, "level")), "value")
+            rows.append(lv)
+        rows.append(self._alert("events"))
+        return pn.Card(*rows, title="Event (counted per run)", sizing_mode="stretch_width")
+
+    # -- map, player -----------------------------------------------------------------
+    def _on_tap(self, event) -> None:
+        dim = self.current.dim if self.current is not None else 2
+        c = [round(float(event.x), 4), round(float(event.y), 4)] + [0.0] * (dim - 2)
+        self.state.set_starts(centre=c, dim=dim)
+        self._quiet = True
+        self._cx.value, self._cy.value = c[0], c[1]
+        self._quiet = False
+        self.submit()
+
+    def _mark_start(self) -> None:
+        c = self.state.start_centre()
+        evs = self.state.get(("simulate", "events"), {}) or {}
+        ring = None
+        for spec in evs.values():
+            if isinstance(spec, dict) and spec.get("kind") in ("leave_ball", "enter_ball"):
+                cc, r = spec.get("center"), spec.get("radius")
+                if isinstance(cc, (int, float)) and not isinstance(cc, bool):
+                    cc = [cc, cc]
+                if isinstance(cc, list) and len(cc) >= 2 and isinstance(r, (int, float)):
+                    ring = (float(cc[0]), float(cc[1]), float(r))
+                break
+        self.map.set_start(c[:2] if c else None, ring)
+
+    def _on_frame(self, event) -> None:
+        if self._quiet or self.current is None:
+            return
+        i = int(event.new)
+        self.map.show(i)
+        self.loss.show(self.current.steps[min(i, len(self.current.steps) - 1)])
+
+    # -- exports -----------------------------------------------------------------------
+    def export_toml(self) -> str:
+        """The state as a recipe file; only the claims that hold on the current run are kept.
+
+        When some of the recipe's claims no longer hold (or no longer
+        apply), its lesson is replaced: the file says only what its run shows.
+        """
+        verdicts = self.current.verdicts if self.current is not None else []
+        claims = self.state.data.get("claims", []) or []
+        keep = [c for c, v in zip(claims, verdicts, strict=False) if v[1] is True]
+        data_state = self.state.copy()
+        if len(keep) < len(claims):
+            data_state.data["lesson"] = (
+                f"Explored by hand from {self.state.name}; "
+                + (
+                    "; ".join(c["says"] for c in keep)
+                    if keep
+                    else "no claim of the original lesson was kept"
+                )
+                + "."
+            )
+        return data_state.to_toml(claims=keep)
+
+    def _export_toml(self):
+        return io.StringIO(self.export_toml())
+
+    def _export_render(self, fmt: str):
+        state = State.from_toml(self.export_toml(), self.state.name)
+        rec = state.recipe(self.session.surfaces)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = rec.make(os.path.join(tmp, f"{self.state.name}.{fmt}")).path
+            return io.BytesIO(path.read_bytes())
+
+    def _on_apply_toml(self, _) -> None:
+        try:
+            state = State.from_toml(self.toml.value or "", self.state.name)
+        except ValueError as exc:
+            self._show_error("general", str(exc))
+            return
+        self.state = state
+        self._rebuild()
+        self.submit()
+
+
+def _counters_html(view) -> str:
+    import html
+
+    heads = ["optimizer", "diverged"] + [f"{ev} (median step)" for ev in view.events]
+    rows = []
+    for name, colour, c in zip(view.names, view.colours, view.counters, strict=False):
+        cells = [
+            f'<span style="color:{colour}">●</span> {html.escape(name)}',
+            f"{c['diverged']:.0%}",
+        ]
+        for ev in view.events:
+            frac, med = c[ev]
+            cells.append(f"{frac:.0%}" + (f" ({med:.0f})" if med is not None else ""))
+        rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+    head = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr>"
+    return f'<table class="ls-counters-table">{head}{"".join(rows)}</table>'
+
+
+def _claims_html(verdicts) -> str:
+    import html
+
+    if not verdicts:
+        return ""
+    marks = {True: ("✓", "#2a7d2a"), False: ("✗", "#b00020"), None: ("–", "#777")}
+    items = []
+    for says, holds, text in verdicts:
+        m, colour = marks[holds]
+        items.append(f'<li style="color:{colour}" title="{html.escape(text)}">{m} {html.escape(says)}'
+                     f'<br><small>{html.escape(text)}</small></li>')  # fmt: skip
+    return "<b>The lesson's claims, measured on this run</b><ul>" + "".join(items) + "</ul>"
