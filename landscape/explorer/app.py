@@ -233,7 +233,7 @@ class Explorer:
 
     # -- controls ------------------------------------------------------------------
     def _alert(self, section: str):
-        pane = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["ls-error", f"ls-error-{section}"],
+        pane = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["ls-error", f"ls-error-{_css(section)}"],
                              sizing_mode="stretch_width", margin=(0, 5))  # fmt: skip
         self._errors[section] = pane
         return pane
@@ -485,7 +485,10 @@ class Explorer:
         name.param.watch(on_rename, "value")
         rows += [remove, self._alert(f"opt:{label}")]
         return pn.Card(
-            *rows, title=label, sizing_mode="stretch_width", css_classes=["ls-optimizer"]
+            *rows,
+            title=label,
+            sizing_mode="stretch_width",
+            css_classes=["ls-optimizer", f"ls-opt-{_css(label)}"],
         )
 
     def _starts_card(self):
@@ -673,6 +676,11 @@ class Explorer:
         self.state = state
         self._rebuild()
         self.submit()
+
+
+def _css(text: str) -> str:
+    """``text`` as a CSS class name: ``opt:momentum β=0.9`` -> ``opt-momentum--0-9``."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)
 
 
 def _counters_html(view) -> str:
