@@ -73,16 +73,14 @@ class Explorer:
         self.lesson = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.general = self._alert("general")
         self.player = FastPlayer(start=0, end=0, value=0, interval=60, loop_policy="once",
-                                 name="frame", width=430, show_loop_controls=False)  # fmt: skip
+                                 label="frame", width=430, show_loop_controls=False)  # fmt: skip
         self.player.param.watch(self._on_frame, "value")
-        self.link = pn.widgets.TextInput(name="link to this state", css_classes=["ls-link"],
+        self.link = pn.widgets.TextInput(label="link to this state", css_classes=["ls-link"],
                                          sizing_mode="stretch_width", disabled=False)  # fmt: skip
         self.controls = pn.Column(width=330, css_classes=["ls-controls"], scroll=True, height=900)
-        self.toml = pn.widgets.TextAreaInput(name="recipe (TOML): edit and apply", height=300,
+        self.toml = pn.widgets.TextAreaInput(label="recipe (TOML): edit and apply", height=300,
                                              sizing_mode="stretch_width", css_classes=["ls-toml"])  # fmt: skip
-        apply = pn.widgets.Button(
-            name="Apply the TOML", button_type="primary", css_classes=["ls-apply"]
-        )
+        apply = pn.widgets.Button(label="Apply the TOML", color="primary", css_classes=["ls-apply"])
         apply.on_click(self._on_apply_toml)
         self.figure = pn.pane.PNG(None, sizing_mode="stretch_width", visible=False)
         self.exports = pn.Row(
@@ -90,7 +88,7 @@ class Explorer:
                 callback=self._export_toml,
                 filename=f"{self.state.name}.toml",
                 label="Export recipe (TOML)",
-                button_type="primary",
+                color="primary",
                 css_classes=["ls-export-toml"],
             ),  # fmt: skip
             pn.widgets.FileDownload(
@@ -106,12 +104,13 @@ class Explorer:
                 css_classes=["ls-export-mp4"],
             ),  # fmt: skip
         )
+        self._map_pane, self._loss_pane = pn.pane.Bokeh(self.map.fig), pn.pane.Bokeh(self.loss.fig)
         self.page = pn.Row(
             self.controls,
             pn.Column(
                 self.lesson,
                 self.general,
-                pn.Row(pn.pane.Bokeh(self.map.fig), pn.pane.Bokeh(self.loss.fig)),
+                pn.Row(self._map_pane, self._loss_pane),
                 self.figure,
                 pn.Row(self.player, self.counters),
                 self.status,
@@ -202,10 +201,12 @@ class Explorer:
         ms = (time.perf_counter() - self.t_change) * 1e3 if self.t_change else float("nan")
         note = f" · {view.note}" if view.note else ""
         self.status.object = (
-            f"run {self.session.runs} · {view.n:,} runs × {int(view.steps[-1]):,} steps × "
+            f"run {self.session.runs} · {view.n:,} run{'s' if view.n != 1 else ''} × "
+            f"{int(view.steps[-1]):,} steps × "
             f"{len(view.names)} optimizers · simulate {t['simulate'] * 1e3:.0f} ms, prepare "
             f"{t['prepare'] * 1e3:.0f} ms · change to data {ms:.0f} ms{note}"
         )
+        self._push_notebook()
         if self._served():
             try:
                 q = self.state.to_query()
@@ -215,6 +216,11 @@ class Explorer:
                 self.link.value = f"{loc.protocol}//{host}{loc.pathname}?s={q}"
             except ValueError as exc:
                 self.link.value = str(exc)
+
+    def _push_notebook(self) -> None:
+        """In a notebook, edits of the Bokeh models reach the page only when pushed."""
+        if not self._served() and (self._map_pane._models or self._loss_pane._models):
+            pn.io.push_notebook(self._map_pane, self._loss_pane)
 
     def _show_static(self) -> None:
         """A figure that simulates nothing (EWA, schedules): drawn by its renderer."""
@@ -261,6 +267,7 @@ class Explorer:
         """Make every control from the state (after a structural change)."""
         self._quiet = True
         self._errors = {"general": self.general}
+        self.widgets = {}  # key path -> the control that edits it (tests and notebooks drive these)
         self.figure.visible = not self.state.simulates
         self.lesson.object = (
             f"### {self.state.data.get('title', '')}\n{self.state.data.get('lesson', '')}"
@@ -295,7 +302,7 @@ class Explorer:
 
     def _preset_card(self):
         names = ["(default)"] + [p.stem for p in recipes.gallery_paths()]
-        sel = pn.widgets.Select(name="open a gallery recipe", options=names, css_classes=["ls-preset"],
+        sel = pn.widgets.Select(label="open a gallery recipe", options=names, css_classes=["ls-preset"],
                                 value=self.state.name if self.state.name in names else "(default)")  # fmt: skip
 
         def pick(event):
@@ -306,6 +313,7 @@ class Explorer:
             self.submit()
 
         sel.param.watch(pick, "value")
+        self.widgets[("preset",)] = sel
         return pn.Card(sel, title="Preset", collapsible=False, sizing_mode="stretch_width")
 
     def _surface_card(self):
@@ -316,17 +324,19 @@ class Explorer:
             fams + [FORMULA] if current in fams or current == FORMULA else [current, *fams, FORMULA]
         )
         sel = pn.widgets.Select(
-            name="surface", options=options, value=current, css_classes=["ls-surface"]
+            label="surface", options=options, value=current, css_classes=["ls-surface"]
         )
         sel.param.watch(self._on_surface, "value")
+        self.widgets[("surface",)] = sel
         rows = [sel]
         if current == FORMULA:
-            text = pn.widgets.TextInput(name="formula of x, y (e.g. x**2 - y**2 + 0.25*(x**4 + y**4))",
+            text = pn.widgets.TextInput(label="formula of x, y (e.g. x**2 - y**2 + 0.25*(x**4 + y**4))",
                                         value=str(surf.get("expression", "")), css_classes=["ls-formula"])  # fmt: skip
             text.param.watch(self._edit(("surface", "expression")), "value")
+            self.widgets[("surface", "expression")] = text
             rows.append(text)
             for k, v in (surf.get("params") or {}).items():
-                w = pn.widgets.FloatInput(name=k, value=float(v), width=140)
+                w = pn.widgets.FloatInput(label=k, value=float(v), width=140)
                 w.param.watch(self._edit(("surface", "params", k)), "value")
                 rows.append(w)
         else:
@@ -336,8 +346,9 @@ class Explorer:
                 if not isinstance(v, (int, float)) or isinstance(v, bool):
                     continue
                 cls = pn.widgets.IntInput if isinstance(default, int) else pn.widgets.FloatInput
-                w = cls(name=k, value=v, width=140, css_classes=[f"ls-surface-{k}"])
+                w = cls(label=k, value=v, width=140, css_classes=[f"ls-surface-{k}"])
                 w.param.watch(self._edit(("surface", k)), "value")
+                self.widgets[("surface", k)] = w
                 rows.append(w)
         rows.append(self._alert("surface"))
         return pn.Card(*rows, title="Surface", sizing_mode="stretch_width")
@@ -366,9 +377,9 @@ class Explorer:
                                                           "tanh_network")  # fmt: skip
         cards = [self._optimizer_card(label, spec, finite) for label, spec in opts.items()]
         kind = pn.widgets.Select(
-            name="add an optimizer", options=optim.names(), value="adam", width=150
+            label="add an optimizer", options=optim.names(), value="adam", width=150
         )
-        add = pn.widgets.Button(name="Add", button_type="success", width=80, css_classes=["ls-add"])
+        add = pn.widgets.Button(label="Add", color="success", width=80, css_classes=["ls-add"])
 
         def on_add(_):
             self.state.add_optimizer(kind.value)
@@ -376,31 +387,32 @@ class Explorer:
             self.submit()
 
         add.on_click(on_add)
+        self.widgets[("optimizers", "add")] = (kind, add)
         return pn.Card(*cards, pn.Row(kind, add), title="Optimizers", sizing_mode="stretch_width")
 
     def _optimizer_card(self, label, spec, finite):
         kind = spec.get("kind", label)
         known = kind in optim.names()
-        name = pn.widgets.TextInput(name="label", value=label, width=130)
+        name = pn.widgets.TextInput(label="label", value=label, width=130)
         ksel = pn.widgets.Select(
-            name="kind", options=optim.names(), value=kind if known else "gd", width=130
+            label="kind", options=optim.names(), value=kind if known else "gd", width=130
         )
         rows = [pn.Row(name, ksel)]
         lr = spec.get("lr", hyperparameters(kind)["lr"] if known else 0.01)
         lrnum = lr if isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0 else 0.01
-        slider = FastSlider(name=f"log10 lr ({lr:.3g})", start=-5, end=1, step=0.01,
+        slider = FastSlider(label=f"log10 lr ({lr:.3g})", start=-5, end=1, step=0.01,
                             value=round(math.log10(lrnum), 2), css_classes=["ls-lr"], width=280)  # fmt: skip
 
         def on_lr(event):
             if self._quiet:
                 return
             v = float(f"{10**event.new:.4g}")
-            slider.name = f"log10 lr ({v:.3g})"
+            slider.label = f"log10 lr ({v:.3g})"
             self.state.set(("optimizers", label, "lr"), v)
             self.submit()
 
         slider.param.watch(on_lr, "value")
-        lrin = pn.widgets.FloatInput(name="lr", value=float(lr) if isinstance(lr, (int, float)) else None,
+        lrin = pn.widgets.FloatInput(label="lr", value=float(lr) if isinstance(lr, (int, float)) else None,
                                      width=130, css_classes=["ls-lr-value"])  # fmt: skip
 
         def on_lr_typed(event):
@@ -410,17 +422,20 @@ class Explorer:
             self.submit()
 
         lrin.param.watch(on_lr_typed, "value")
+        self.widgets[("optimizers", label, "lr")] = lrin
+        self.widgets[("optimizers", label, "log10 lr")] = slider
         rows += [slider, lrin]
         hp = hyperparameters(kind) if known else {}
-        inputs = [pn.widgets.FloatInput(name=k, value=float(spec.get(k, d)), width=90)
+        inputs = [pn.widgets.FloatInput(label=k, value=float(spec.get(k, d)), width=90)
                   for k, d in hp.items() if k != "lr"]  # fmt: skip
         for w in inputs:
-            w.param.watch(self._edit(("optimizers", label, w.name)), "value")
+            w.param.watch(self._edit(("optimizers", label, w.label)), "value")
+            self.widgets[("optimizers", label, w.label)] = w
         if inputs:
             rows.append(pn.Row(*inputs))
         sched = spec.get("schedule")
         sname = (sched if isinstance(sched, str) else (sched or {}).get("name")) or "none"
-        ssel = pn.widgets.Select(name="learning-rate schedule", options=["none", *_schedules.names()],
+        ssel = pn.widgets.Select(label="learning-rate schedule", options=["none", *_schedules.names()],
                                  value=sname if sname in _schedules.names() else "none", width=200)  # fmt: skip
 
         def on_schedule(event):
@@ -435,26 +450,29 @@ class Explorer:
             self.submit()
 
         ssel.param.watch(on_schedule, "value")
+        self.widgets[("optimizers", label, "schedule")] = ssel
         rows.append(ssel)
         if isinstance(sched, dict) and sname in _schedules.names():
             ws = []
             for k, d in schedule_parameters(sname).items():
                 v = sched.get(k, d)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    w = pn.widgets.FloatInput(name=k, value=float(v), width=90)
+                    w = pn.widgets.FloatInput(label=k, value=float(v), width=90)
                     w.param.watch(self._edit(("optimizers", label, "schedule", k),
                                              lambda x, d=d: int(x) if isinstance(d, int) and x is not None else x), "value")  # fmt: skip
                     ws.append(w)
+                    self.widgets[("optimizers", label, "schedule", k)] = w
             if ws:
                 rows.append(pn.Row(*ws))
         if finite:
             b = spec.get("batch_size", self.state.get(("simulate", "batch_size"), "m"))
-            bs = pn.widgets.IntInput(name="batch size (0: the full batch)", value=0 if b == "m" else int(b),
+            bs = pn.widgets.IntInput(label="batch size (0: the full batch)", value=0 if b == "m" else int(b),
                                      start=0, width=200)  # fmt: skip
             bs.param.watch(self._edit(("optimizers", label, "batch_size"), lambda x: "m" if not x else int(x)),
                            "value")  # fmt: skip
             rows.append(bs)
-        remove = pn.widgets.Button(name="Remove", button_type="danger", width=80,
+            self.widgets[("optimizers", label, "batch_size")] = bs
+        remove = pn.widgets.Button(label="Remove", color="danger", width=80,
                                    disabled=len(self.state.data.get("optimizers", {})) < 2)  # fmt: skip
 
         def on_remove(_):
@@ -483,6 +501,8 @@ class Explorer:
         remove.on_click(on_remove)
         ksel.param.watch(on_kind, "value")
         name.param.watch(on_rename, "value")
+        self.widgets.update({("optimizers", label, "remove"): remove, ("optimizers", label, "kind"): ksel,
+                             ("optimizers", label, "label"): name})  # fmt: skip
         rows += [remove, self._alert(f"opt:{label}")]
         return pn.Card(
             *rows,
@@ -495,17 +515,17 @@ class Explorer:
         st = self.state
         kind = st.start_kind()
         centre = st.start_centre() or [0.0, 0.0]
-        ksel = pn.widgets.Select(name="start", options=list(START_KINDS), value=kind if kind in START_KINDS else "point",
+        ksel = pn.widgets.Select(label="start", options=list(START_KINDS), value=kind if kind in START_KINDS else "point",
                                  css_classes=["ls-start-kind"])  # fmt: skip
         self._cx = pn.widgets.FloatInput(
-            name="centre x", value=float(centre[0]), width=100, css_classes=["ls-cx"]
+            label="centre x", value=float(centre[0]), width=100, css_classes=["ls-cx"]
         )
-        self._cy = pn.widgets.FloatInput(name="centre y", value=float(centre[1]) if len(centre) > 1 else 0.0,
+        self._cy = pn.widgets.FloatInput(label="centre y", value=float(centre[1]) if len(centre) > 1 else 0.0,
                                          width=100, css_classes=["ls-cy"])  # fmt: skip
-        spread = pn.widgets.FloatInput(name="spread", value=st.start_spread(), width=100, start=0)
+        spread = pn.widgets.FloatInput(label="spread", value=st.start_spread(), width=100, start=0)
         label = "points a side" if kind == "grid" else "trajectories"
         n = pn.widgets.IntInput(
-            name=label, value=st.start_count(), start=1, width=130, css_classes=["ls-n"]
+            label=label, value=st.start_count(), start=1, width=130, css_classes=["ls-n"]
         )
 
         def change(**kw):
@@ -521,29 +541,33 @@ class Explorer:
         self._cy.param.watch(lambda e: change(), "value")
         spread.param.watch(lambda e: change(spread=e.new), "value")
         n.param.watch(lambda e: change(n=e.new), "value")
+        self.widgets.update({("starts", "kind"): ksel, ("starts", "x"): self._cx, ("starts", "y"): self._cy,
+                             ("starts", "spread"): spread, ("starts", "n"): n})  # fmt: skip
         return pn.Card(ksel, pn.Row(self._cx, self._cy), pn.Row(spread, n), self._alert("starts"),
                        title="Starts (or click on the map)", sizing_mode="stretch_width")  # fmt: skip
 
     def _simulate_card(self):
         sim = self.state.data.get("simulate", {})
-        steps = pn.widgets.IntInput(name="steps", value=int(sim.get("steps", 100)), start=1, width=100,
+        steps = pn.widgets.IntInput(label="steps", value=int(sim.get("steps", 100)), start=1, width=100,
                                     css_classes=["ls-steps"])  # fmt: skip
         steps.param.watch(self._edit(("simulate", "steps")), "value")
         nz = sim.get("noise", {})
-        sigma = pn.widgets.FloatInput(name="gradient noise σ", value=float(nz.get("sigma", 0.0)) if isinstance(nz, dict) else 0.0,
+        sigma = pn.widgets.FloatInput(label="gradient noise σ", value=float(nz.get("sigma", 0.0)) if isinstance(nz, dict) else 0.0,
                                       start=0, width=120, css_classes=["ls-noise"])  # fmt: skip
         sigma.param.watch(
             self._edit(("simulate", "noise"), lambda x: {"sigma": x} if x else None), "value"
         )
-        seed = pn.widgets.IntInput(name="seed", value=int(sim.get("seed", 0)), start=0, width=80)
+        seed = pn.widgets.IntInput(label="seed", value=int(sim.get("seed", 0)), start=0, width=80)
         seed.param.watch(self._edit(("simulate", "seed")), "value")
         dtype = pn.widgets.Select(
-            name="dtype",
+            label="dtype",
             options=["float64", "float32"],
             value=sim.get("dtype", "float64"),
             width=100,
         )
         dtype.param.watch(self._edit(("simulate", "dtype")), "value")
+        self.widgets.update({("simulate", "steps"): steps, ("simulate", "noise"): sigma,
+                             ("simulate", "seed"): seed, ("simulate", "dtype"): dtype})  # fmt: skip
         return pn.Card(pn.Row(steps, sigma), pn.Row(seed, dtype), self._alert("simulate"),
                        title="Simulation", sizing_mode="stretch_width")  # fmt: skip
 
@@ -551,7 +575,7 @@ class Explorer:
         events = self.state.get(("simulate", "events"), {}) or {}
         name, spec = next(iter(events.items()), ("escaped", {"kind": "none"}))
         kind = spec.get("kind", "none") if isinstance(spec, dict) else "none"
-        ksel = pn.widgets.Select(name=f"event {name!r}", options=_EVENT_KINDS,
+        ksel = pn.widgets.Select(label=f"event {name!r}", options=_EVENT_KINDS,
                                  value=kind if kind in _EVENT_KINDS else "none", css_classes=["ls-event"])  # fmt: skip
         rows = [ksel]
 
@@ -573,16 +597,18 @@ class Explorer:
             self.submit()
 
         ksel.param.watch(on_kind, "value")
+        self.widgets[("simulate", "events")] = ksel
         if kind in ("leave_ball", "enter_ball"):
             r = pn.widgets.FloatInput(
-                name="radius", value=float(spec.get("radius", 0.5)), start=0, width=100
+                label="radius", value=float(spec.get("radius", 0.5)), start=0, width=100
             )
             r.param.watch(self._edit(("simulate", "events", name, "radius")), "value")
+            self.widgets[("simulate", "events", name, "radius")] = r
             rows.append(r)
             c = spec.get("center")
             if isinstance(c, list) and len(c) == 2:
                 for i, axis in enumerate("xy"):
-                    w = pn.widgets.FloatInput(name=f"centre {axis}", value=float(c[i]), width=100)
+                    w = pn.widgets.FloatInput(label=f"centre {axis}", value=float(c[i]), width=100)
 
                     def on_c(e, i=i):
                         if self._quiet:
@@ -596,9 +622,10 @@ class Explorer:
                     rows.append(w)
         elif kind == "loss_below":
             lv = pn.widgets.FloatInput(
-                name="level", value=float(spec.get("level", 1e-3)), width=120
+                label="level", value=float(spec.get("level", 1e-3)), width=120
             )
             lv.param.watch(self._edit(("simulate", "events", name, "level")), "value")
+            self.widgets[("simulate", "events", name, "level")] = lv
             rows.append(lv)
         rows.append(self._alert("events"))
         return pn.Card(*rows, title="Event (counted per run)", sizing_mode="stretch_width")
@@ -633,6 +660,7 @@ class Explorer:
         i = int(event.new)
         self.map.show(i)
         self.loss.show(self.current.steps[min(i, len(self.current.steps) - 1)])
+        self._push_notebook()
 
     # -- exports -----------------------------------------------------------------------
     def export_toml(self) -> str:

@@ -135,7 +135,7 @@ def prepare(result, recipe, field=None, verdicts=(), note="") -> View:
     colours = palette(result)
     surf = recipe.surface
     try:
-        axes = coord_names(surf)
+        axes = tuple(_plain(a) for a in coord_names(surf))
     except Exception:  # noqa: BLE001 - labels are cosmetic
         axes = ("x", "y")
     return View(
@@ -158,6 +158,28 @@ def prepare(result, recipe, field=None, verdicts=(), note="") -> View:
     )
 
 
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _plain(label: str) -> str:
+    """A mathtext axis label as plain text: ``$x_1$`` -> ``x₁``, ``$W_{12}$`` -> ``W₁₂``."""
+    text = label.replace("$", "").replace("\\", "")
+    out, i = "", 0
+    while i < len(text):
+        if text[i] == "_":
+            j = text.index("}", i) + 1 if text[i + 1 : i + 2] == "{" else i + 2
+            out += text[i + 1 : j].strip("{}").translate(_SUB)
+            i = j
+        else:
+            out += text[i]
+            i += 1
+    return out
+
+
+#: Surfaces (and maps) a session keeps: the most recently used ones.
+KEEP_SURFACES = 12
+
+
 def map_field(recipe, n: int = 200):
     """The map of ``recipe``'s surface: its ``render.bounds`` box if it gives one, else its bounds."""
     surf = recipe.surface
@@ -167,6 +189,12 @@ def map_field(recipe, n: int = 200):
         box = check_bounds(b)
     anchor = anchor_of(surf, recipe.x0.mean(axis=0)) if surf.dim > 2 else None
     return surface_field(surf, anchor=anchor, n=n, box=box)
+
+
+def _trim(cache: dict) -> None:
+    """Drop the oldest entries beyond :data:`KEEP_SURFACES` (dicts keep insertion order)."""
+    while len(cache) > KEEP_SURFACES:
+        cache.pop(next(iter(cache)))
 
 
 class Session:
@@ -226,9 +254,12 @@ class Session:
             result = recipe.simulate()
         t1 = time.perf_counter()
         key = (id(recipe.surface), repr(recipe.render_options.get("bounds")), recipe.surface.dim)
-        fld = self._field_of.get(key)
-        if fld is None:
-            fld = self._field_of[key] = map_field(recipe)
+        owner, fld = self._field_of.pop(key, (None, None))
+        if owner is not recipe.surface:  # (an id can be reused once a surface is dropped)
+            fld = map_field(recipe)
+        self._field_of[key] = (recipe.surface, fld)  # most recent last
+        _trim(self._field_of)
+        _trim(self.surfaces)
         new_field = fld if fld is not self._shown_field else None
         self._shown_field = fld
         verdicts = self.verdicts(state, recipe, result)

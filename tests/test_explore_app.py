@@ -1,0 +1,211 @@
+"""The explorer's page without a browser: its controls drive the state, the runs and the exports.
+
+An :class:`Explorer` outside a server session runs every change at once (as in a
+notebook), so these tests turn its widgets and read what it shows.  The browser
+itself is driven in test_explore_browser.py.
+"""
+
+import subprocess
+import sys
+import tomllib
+
+import numpy as np
+import pytest
+
+pytest.importorskip("panel")
+
+from numba.core import event as nb_event  # noqa: E402
+
+import landscape as ls  # noqa: E402
+from landscape import recipes  # noqa: E402
+from landscape.explorer.app import Explorer  # noqa: E402
+from landscape.explorer.state import State  # noqa: E402
+
+
+class _Compiles(nb_event.Listener):
+    def __init__(self):
+        self.count = 0
+
+    def on_start(self, event):
+        self.count += 1
+
+    def on_end(self, event):
+        pass
+
+
+def _explorer(name=None, **simulate):
+    st = State() if name is None else State.from_recipe(name)
+    for k, v in simulate.items():
+        st.set(("simulate", k), v)
+    ex = Explorer(st)
+    ex.panel()
+    return ex
+
+
+@pytest.fixture(scope="module")
+def bowl():
+    """momentum_bowl (gd and momentum on the elongated bowl), shortened."""
+    return _explorer("momentum_bowl", steps=60)
+
+
+@pytest.mark.parametrize("path", recipes.gallery_paths(), ids=lambda p: p.stem)
+def test_every_gallery_recipe_opens(path):
+    ex = _explorer(path.stem)
+    assert ex.failed is None, ex.failed
+    if ex.state.simulates:
+        v = ex.current
+        assert v is not None and v.X.shape[1] == len(v.names) * v.recorded
+        assert ex.player.value == len(v.steps) - 1
+        # the lesson's claims are measured on this very run and shown
+        assert len(v.verdicts) == len(ex.state.data.get("claims", []))
+        assert all(holds for _, holds, _ in v.verdicts), v.verdicts
+        assert "✓" in ex.claims.object or not v.verdicts
+    else:  # ewa, schedules: the renderer's figure
+        assert ex.figure.visible and ex.figure.object[:4] == b"\x89PNG"
+
+
+def test_controls_rerun_without_recompiling(bowl):
+    ex = bowl
+    before = ex.current
+    listener = _Compiles()
+    with nb_event.install_listener("numba:compile", listener):
+        ex.widgets[("optimizers", "gd", "log10 lr")].value = -1.6
+        assert ex.state.data["optimizers"]["gd"]["lr"] == pytest.approx(10**-1.6, rel=1e-3)
+        after_lr = ex.current
+        assert after_lr is not before
+        assert not np.array_equal(after_lr.X, before.X)
+        ex.widgets[("optimizers", "momentum", "beta")].value = 0.5
+        ex.widgets[("optimizers", "gd", "schedule")].value = "inverse_time"
+        assert ex.state.data["optimizers"]["gd"]["schedule"]["name"] == "inverse_time"
+        ex.widgets[("optimizers", "gd", "kind")].value = "rmsprop"
+        ex.widgets[("starts", "kind")].value = "normal"
+        ex.widgets[("starts", "n")].value = 300
+        ex.widgets[("simulate", "noise")].value = 0.5
+        ex.widgets[("simulate", "steps")].value = 40
+    assert ex.failed is None, ex.failed
+    v = ex.current
+    assert v.n == 300 and int(v.steps[-1]) == 40
+    assert listener.count == 0, "a data change recompiled a kernel"
+
+
+def test_bad_value_is_shown_next_to_its_field_and_the_page_recovers(bowl):
+    ex = bowl
+    good = ex.current
+    ex.widgets[("optimizers", "momentum", "lr")].value = -0.5
+    assert ex.failed is not None and ex.failed.key == ("optimizers", "momentum", "lr")
+    pane = ex._errors["opt:momentum"]
+    assert pane.visible and "lr" in pane.object and "-0.5" in pane.object
+    assert not ex._errors["general"].visible
+    assert ex.current is good  # the last good run stays on screen
+    ex.widgets[("optimizers", "momentum", "lr")].value = 0.02
+    assert ex.failed is None and not pane.visible and ex.current is not good
+
+
+def test_click_on_the_map_moves_the_start(bowl):
+    from bokeh.events import Tap
+
+    ex = bowl
+    ex._on_tap(Tap(ex.map.fig, x=-1.25, y=0.75))
+    assert ex.state.start_centre()[:2] == [-1.25, 0.75]
+    assert ex.map.start.data == {"x": [-1.25], "y": [0.75]}
+    assert ex.widgets[("starts", "x")].value == -1.25
+    x0 = ex.current.X[0]
+    if ex.state.start_spread() == 0:
+        assert np.allclose(x0, -1.25)
+    else:
+        assert abs(float(np.mean(x0)) + 1.25) < 0.2
+
+
+def test_player_scrubs_frames(bowl):
+    ex = bowl
+    v = ex.current
+    ex.player.value = 3
+    assert np.array_equal(ex.map.swarm.data["x"], v.X[3])
+    assert ex.loss.step.location == float(v.steps[3])
+
+
+def test_add_and_remove_optimizers():
+    ex = _explorer("rmsprop_bowl", steps=30)
+    kind, add = ex.widgets[("optimizers", "add")]
+    kind.value = "adam"
+    add.clicks += 1
+    assert list(ex.state.data["optimizers"]) == ["gd", "rmsprop", "adam"]
+    assert ex.current.names == ["gd", "rmsprop", "adam"]
+    ex.widgets[("optimizers", "rmsprop", "remove")].clicks += 1
+    assert ex.current.names == ["gd", "adam"]
+
+
+def test_export_keeps_only_the_claims_that_hold():
+    ex = _explorer("momentum_bowl")
+    text = ex.export_toml()
+    data = tomllib.loads(text)
+    assert data["lesson"] == ex.state.data["lesson"] and len(data["claims"]) == 3
+    recipes.from_dict(data, "momentum_bowl")
+    # momentum at a tiny learning rate no longer arrives first: that claim is not exported
+    ex.widgets[("optimizers", "momentum", "log10 lr")].value = -4
+    held = [h for _, h, _ in ex.current.verdicts]
+    assert False in held
+    data = tomllib.loads(ex.export_toml())
+    assert len(data.get("claims", [])) == held.count(True)
+    assert data["lesson"].startswith("Explored by hand from momentum_bowl")
+    assert data["optimizers"]["momentum"]["lr"] == pytest.approx(1e-4)
+    recipe = recipes.from_dict(data, "momentum_bowl")
+    assert all(v.holds for v in recipe.check())
+
+
+def test_export_renders_the_state(tmp_path):
+    ex = _explorer("momentum_bowl", steps=12, record_every=1)
+    gif = ex._export_render("gif").getvalue()
+    assert gif[:4] == b"GIF8"
+
+
+def test_toml_editor_applies_or_says_what_is_wrong(bowl):
+    ex = bowl
+    ex.toml.value = "title = 'x'\n[surface\n"
+    ex._on_apply_toml(None)
+    assert ex._errors["general"].visible and "invalid TOML" in ex._errors["general"].object
+    st = State.from_recipe("rmsprop_bowl")
+    st.set(("simulate", "steps"), 20)
+    ex.toml.value = st.to_toml()
+    ex._on_apply_toml(None)
+    assert ex.failed is None and ex.current.names == ["gd", "rmsprop"]
+
+
+def test_formula_surface_from_the_surface_menu():
+    ex = _explorer("momentum_bowl", steps=30)
+    ex.widgets[("surface",)].value = "formula (type your own)"
+    assert "expression" in ex.state.data["surface"] and ex.failed is None
+    ex.widgets[("surface", "expression")].value = "x**2 + 3*y**2 +"
+    assert ex.failed is not None and ex.failed.key[0] == "surface"
+    assert ex._errors["surface"].visible
+    ex.widgets[("surface", "expression")].value = "x**2 + 3*y**2"
+    assert ex.failed is None and ex.current.field is not None
+
+
+def test_ls_explore_returns_the_page():
+    import panel as pn
+
+    page = ls.explore("rmsprop_bowl")
+    assert isinstance(page, pn.layout.Row)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "landscape.cli", "explore", *args],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["no_such_recipe"], "no_such_recipe"),
+        (["--port", "70000"], "--port"),
+        (["--port", "x"], "--port"),
+    ],
+)
+def test_cli_refuses_bad_input_in_one_line(args, words):
+    r = _cli(*args, "--no-browser")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert (
+        len(lines) == 1 and lines[0].startswith("landscape explore: error:") and words in lines[0]
+    )
