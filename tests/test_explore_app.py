@@ -209,3 +209,17 @@ def test_cli_refuses_bad_input_in_one_line(args, words):
     assert (
         len(lines) == 1 and lines[0].startswith("landscape explore: error:") and words in lines[0]
     )
+
+
+def test_export_in_background_shows_a_failure_on_the_page(bowl, monkeypatch):
+    import asyncio
+
+    ex = bowl
+
+    def broken(fmt):
+        raise ValueError("writing .mp4 needs ffmpeg")
+
+    monkeypatch.setattr(ex, "_export_render", broken)
+    with pytest.raises(ValueError):
+        asyncio.run(ex._export_in_background("mp4"))
+    assert ex._errors["general"].visible and "ffmpeg" in ex._errors["general"].object

@@ -10,6 +10,7 @@ parameters, a schedule's parameters) are rebuilt when its structure changes.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import math
@@ -92,13 +93,13 @@ class Explorer:
                 css_classes=["ls-export-toml"],
             ),  # fmt: skip
             pn.widgets.FileDownload(
-                callback=functools.partial(self._export_render, "gif"),
+                callback=functools.partial(self._export_in_background, "gif"),
                 filename=f"{self.state.name}.gif",
                 label="GIF",
                 css_classes=["ls-export-gif"],
             ),  # fmt: skip
             pn.widgets.FileDownload(
-                callback=functools.partial(self._export_render, "mp4"),
+                callback=functools.partial(self._export_in_background, "mp4"),
                 filename=f"{self.state.name}.mp4",
                 label="MP4",
                 css_classes=["ls-export-mp4"],
@@ -689,11 +690,30 @@ class Explorer:
         return io.StringIO(self.export_toml())
 
     def _export_render(self, fmt: str):
+        """The state drawn by its recipe's renderer as ``fmt`` (gif, mp4), as a file object."""
         state = State.from_toml(self.export_toml(), self.state.name)
         rec = state.recipe(self.session.surfaces)
         with tempfile.TemporaryDirectory() as tmp:
             path = rec.make(os.path.join(tmp, f"{self.state.name}.{fmt}")).path
             return io.BytesIO(path.read_bytes())
+
+    async def _export_in_background(self, fmt: str):
+        """The download's callback: rendering runs on a thread, the page stays live.
+
+        A failure (e.g. MP4 without ffmpeg) is shown on the page, not only logged.
+        """
+        self.status.object = (
+            f"rendering the {fmt.upper()} (the full recipe, as landscape render draws it) ..."
+        )
+        try:
+            data = await asyncio.to_thread(self._export_render, fmt)
+        except Exception as exc:
+            self._show_error(
+                "general", f"export {fmt.upper()}: {getattr(exc, 'detail', None) or exc}"
+            )
+            raise
+        self.status.object = f"{fmt.upper()} rendered ({len(data.getvalue()):,} bytes)"
+        return data
 
     def _on_apply_toml(self, _) -> None:
         try:
