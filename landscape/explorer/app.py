@@ -64,6 +64,7 @@ class Explorer:
         self.map.fig.on_event(Tap, self._on_tap)
         self.current = None  # the last View shown
         self.failed = None  # the last error shown
+        self._notice = None  # a message the first run must not clear (a damaged link)
         self.t_change = None
         self._doc = None
         self._quiet = False  # while controls are rebuilt / filled by code
@@ -137,9 +138,8 @@ class Explorer:
                     self.state = State.from_query(q)
                     self._rebuild()
                 except ValueError as exc:
-                    self._show_error(
-                        "general", f"the link could not be read: {exc}; showing the default"
-                    )
+                    self._notice = f"the link could not be read: {exc}; showing the default"
+                    self._show_error("general", self._notice)
             pn.state.on_session_destroyed(lambda ctx: self.session.close())
         self.submit()
         return self.page
@@ -184,6 +184,9 @@ class Explorer:
         view = outcome
         self.failed = None
         self._clear_errors()
+        if self._notice:  # shown with the first run, gone with the next change
+            self._show_error("general", self._notice)
+            self._notice = None
         if view.field is not None:
             self.map.set_field(view.field, view.axes,
                                "" if view.dim == 2 else f"x1, x2 of {view.dim}-D runs, slice through the start")  # fmt: skip
@@ -410,6 +413,9 @@ class Explorer:
             v = float(f"{10**event.new:.4g}")
             slider.label = f"log10 lr ({v:.3g})"
             self.state.set(("optimizers", label, "lr"), v)
+            self._quiet = True  # the box shows the slider's lr (and the slider a typed one)
+            lrin.value = v
+            self._quiet = False
             self.submit()
 
         slider.param.watch(on_lr, "value")
@@ -419,7 +425,13 @@ class Explorer:
         def on_lr_typed(event):
             if self._quiet:
                 return
-            self.state.set(("optimizers", label, "lr"), event.new)
+            v = event.new
+            self.state.set(("optimizers", label, "lr"), v)
+            if isinstance(v, (int, float)) and v > 0 and math.isfinite(v):
+                slider.label = f"log10 lr ({v:.3g})"
+                self._quiet = True
+                slider.value = min(max(round(math.log10(v), 2), slider.start), slider.end)
+                self._quiet = False
             self.submit()
 
         lrin.param.watch(on_lr_typed, "value")
