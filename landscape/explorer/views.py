@@ -85,11 +85,14 @@ class MapView:
 
     def set_start(self, centre, event=None) -> None:
         """Mark the start's centre, and the event's circle (``(x, y, r)`` or None)."""
-        self.start.data = (
-            {"x": [float(centre[0])], "y": [float(centre[1])]} if centre else {"x": [], "y": []}
-        )
-        self.event.data = ({"x": [event[0]], "y": [event[1]], "r": [event[2]]} if event
-                           else {"x": [], "y": [], "r": []})  # fmt: skip
+        start = {"x": [float(centre[0])], "y": [float(centre[1])]} if centre else {"x": [], "y": []}
+        event = ({"x": [event[0]], "y": [event[1]], "r": [event[2]]} if event
+                 else {"x": [], "y": [], "r": []})  # fmt: skip
+        # every change calls this: unchanged marks must not make the page redraw the map
+        if dict(self.start.data) != start:
+            self.start.data = start
+        if dict(self.event.data) != event:
+            self.event.data = event
 
     def set_view(self, view) -> None:
         """A new run: colours, and trails or a swarm."""
