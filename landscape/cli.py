@@ -442,13 +442,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the live explorer in your browser: change a knob, watch the runs re-simulate",
         description="Serve the explorer on this machine (http://127.0.0.1:PORT/explore) and "
         "open it. RECIPE: a gallery recipe to start from (e.g. momentum_bowl) or a recipe "
-        "file. Needs the explore extra: pip install \"landscape[explore]\". Ctrl-C stops it.",
+        'file. Needs the explore extra: pip install "landscape[explore]". Ctrl-C stops it.',
     )
     s.add_argument("recipe", nargs="?", default=None, help="gallery recipe name or recipe file")
     s.add_argument("--port", default="5006", help="port (default 5006)")
     s.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")  # fmt: skip
     s.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    s.add_argument("--draw", default="canvas", choices=["canvas", "webgl"],
+                   help="how the map draws: the 2-D canvas (default) or WebGL (a graphics card)")  # fmt: skip
     s.set_defaults(func=_cmd_explore)
     return p
 
@@ -467,7 +469,8 @@ def _cmd_explore(args) -> int:
         raise problem
     print(f"landscape explorer: http://{args.address}:{port}/explore  (Ctrl-C stops it)",
           flush=True)  # fmt: skip
-    explorer.serve(state, port=port, address=args.address, show=not args.no_browser)
+    explorer.serve(state, port=port, address=args.address, show=not args.no_browser,
+                   backend=args.draw)  # fmt: skip
     return 0
 
 

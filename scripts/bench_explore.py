@@ -18,7 +18,10 @@ What is measured:
    optimizers), the gd learning-rate slider moved by ``--repeat`` key presses,
    each awaited.  "key -> data" is the median time in the page from a
    ``performance.now()`` taken just before the key press to the arrival of
-   the new swarm positions (``window.__ls_swarm_t``); "scrub" is the median
+   the new swarm positions (``window.__ls_swarm_t``), "->drawn" to the
+   paint two animation frames later (``window.__ls_drawn_t``: the frame that
+   shows them; the target is checked on it); each is measured for the map
+   drawn on the 2-D canvas and with WebGL (``--draw``); "scrub" is the median
    time from setting the frame player's value in the page to that frame's
    positions arriving.
 
@@ -52,7 +55,7 @@ if str(ROOT) not in sys.path:
 
 from numba.core import event  # noqa: E402
 
-from landscape.explorer.session import Session  # noqa: E402
+from landscape.explorer.session import LIMITS, Session  # noqa: E402
 from landscape.explorer.state import State  # noqa: E402
 
 #: (trajectories, steps, target seconds from a change to new data)
@@ -153,7 +156,14 @@ def _arrival(page, timeout_ms=60_000) -> float:
     return page.evaluate("() => window.__ls_swarm_t - window.__b_t0") / 1e3
 
 
-def in_browser(sizes, repeat: int) -> list[dict]:
+def _drawn(page, timeout_ms=60_000) -> float:
+    """Seconds in the page from ``__b_t0`` to the paint after the new positions arrived."""
+    page.wait_for_function("() => (window.__ls_drawn_t || 0) >= window.__ls_swarm_t",
+                           timeout=timeout_ms, polling=2)  # fmt: skip
+    return page.evaluate("() => window.__ls_drawn_t - window.__b_t0") / 1e3
+
+
+def in_browser(sizes, repeat: int, draw: str = "canvas") -> list[dict]:
     """Key press -> new positions and one scrubbed frame, in headless chromium, per size."""
     from playwright.sync_api import sync_playwright
 
@@ -162,7 +172,7 @@ def in_browser(sizes, repeat: int) -> list[dict]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = explorer.serve(State(), port=port, show=False, threaded=True)
+    srv = explorer.serve(State(), port=port, show=False, threaded=True, backend=draw)
     base = f"http://127.0.0.1:{port}/explore"
     rows = []
     try:
@@ -182,13 +192,14 @@ def in_browser(sizes, repeat: int) -> list[dict]:
                 page = b.new_page(viewport={"width": 1400, "height": 1000})
                 t = time.perf_counter()
                 page.goto(f"{base}?s={state_of(n, steps).to_query()}")
-                page.wait_for_function(f"() => ({_SWARM_N})() === {3 * n}", timeout=120_000,
+                shown = 3 * min(n, LIMITS["points"] // 3)  # runs drawn (the counters count all)
+                page.wait_for_function(f"() => ({_SWARM_N})() === {shown}", timeout=120_000,
                                        polling=20)  # fmt: skip
                 load = time.perf_counter() - t
                 handle = page.locator(".ls-lr .noUi-handle").first
                 handle.click()  # focus only
                 _settle(page)
-                keys, walls = [], []
+                keys, drawn, walls = [], [], []
                 counter = Compiles()
                 with event.install_listener("numba:compile", counter):
                     for _ in range(repeat):
@@ -197,6 +208,7 @@ def in_browser(sizes, repeat: int) -> list[dict]:
                         t = time.perf_counter()
                         handle.press("ArrowRight")
                         keys.append(_arrival(page))
+                        drawn.append(_drawn(page))
                         walls.append(time.perf_counter() - t)
                         _settle(page, quiet=0.3)
                     scrub = []
@@ -204,12 +216,13 @@ def in_browser(sizes, repeat: int) -> list[dict]:
                         page.evaluate(_PLAYER, k)
                         scrub.append(_arrival(page))
                         _settle(page, quiet=0.2)
-                rows.append({"n": n, "steps": steps, "optimizers": 3, "repeat": repeat,
+                rows.append({"n": n, "steps": steps, "optimizers": 3, "repeat": repeat, "draw": draw,
                              "load_s": round(load, 2), "key_to_data_ms": _ms(keys),
                              "key_to_data_max_ms": round(max(keys) * 1e3, 1),
+                             "key_to_drawn_ms": _ms(drawn),
                              "key_to_data_wall_ms": _ms(walls), "scrub_ms": _ms(scrub),
                              "compiles": counter.n, "target_ms": target * 1e3,
-                             "ok": statistics.median(keys) <= target})  # fmt: skip
+                             "ok": statistics.median(drawn) <= target})  # fmt: skip
                 page.close()
             b.close()
     finally:
@@ -231,10 +244,13 @@ def main(argv=None) -> int:
         "--repeat", type=int, default=5, help="timed changes per measurement (default 5)"
     )
     p.add_argument("--no-browser", action="store_true", help="only the server-side timings")
+    p.add_argument("--draw", action="append", choices=["canvas", "webgl"],
+                   help="how the map draws in the browser (repeatable; default: both)")  # fmt: skip
     p.add_argument("--quick", action="store_true",
                    help="200 x 100 only, 2 repeats, no browser (a smoke test)")  # fmt: skip
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     args = p.parse_args(argv)
+    args.draw = args.draw or ["canvas", "webgl"]
     if args.repeat < 1:
         p.error(f"--repeat must be >= 1, got {args.repeat}")
     sizes, repeat = (QUICK_SIZES, 2) if args.quick else (SIZES, args.repeat)
@@ -254,13 +270,15 @@ def main(argv=None) -> int:
     why = "--quick" if args.quick else ("--no-browser" if args.no_browser else browser_missing())
     brows = []
     if why is None:
-        brows = in_browser(sizes, repeat)
+        brows = [r for d in args.draw for r in in_browser(sizes, repeat, d)]
         print(f"\nbrowser: headless chromium, 3 optimizers, median of {repeat} key presses on the "
-              "gd lr slider (in-page time from the key press to the new positions)")  # fmt: skip
-        print(f"{'n':>6} {'steps':>6} | {'load s':>6} | {'key->data ms':>12} | {'max ms':>6} | "
-              f"{'wall ms':>7} | {'scrub ms':>8} | {'target':>6} | compiles")  # fmt: skip
+              "gd lr slider (in-page time from the key press to the new positions, and to the "
+              "paint that shows them; the target is on the paint)")  # fmt: skip
+        print(f"{'draw':>6} {'n':>6} {'steps':>6} | {'load s':>6} | {'key->data ms':>12} | {'->drawn ms':>10} | "
+              f"{'max ms':>6} | {'wall ms':>7} | {'scrub ms':>8} | {'target':>6} | compiles")  # fmt: skip
         for r in brows:
-            print(f"{r['n']:>6} {r['steps']:>6} | {r['load_s']:>6.1f} | {r['key_to_data_ms']:>12.1f} | "
+            print(f"{r['draw']:>6} {r['n']:>6} {r['steps']:>6} | {r['load_s']:>6.1f} | {r['key_to_data_ms']:>12.1f} | "
+                  f"{r['key_to_drawn_ms']:>10.1f} | "
                   f"{r['key_to_data_max_ms']:>6.0f} | {r['key_to_data_wall_ms']:>7.1f} | "
                   f"{r['scrub_ms']:>8.1f} | {'ok' if r['ok'] else 'MISS':>6} | {r['compiles']}")  # fmt: skip
     else:

@@ -3,11 +3,14 @@
     python scripts/docs_images.py                 # the four gallery GIFs of the README
     python scripts/docs_images.py --figures       # also the experiment figures (about 3 min)
     python scripts/docs_images.py -o /tmp/img --scale 0.3 --max-frames 4   # a quick check
+    python scripts/docs_images.py --explorer      # also the explorer's screenshot (chromium)
 
 Nothing in docs/img is drawn by hand: the GIFs are the gallery's own recipes
 (``animations/*.toml``) rendered by ``landscape.recipes`` — the same
 colours, labels and claims as ``landscape gallery`` — and the PNGs are
-written by ``scripts/highdim.py`` and ``scripts/minibatch_compare.py``.  Each
+written by ``scripts/highdim.py`` and ``scripts/minibatch_compare.py``; the
+explorer's screenshot is its page on a gallery recipe, served by
+``landscape.explorer`` and taken in headless Chromium (Playwright).  Each
 recipe's claims are measured on the run that is drawn; the script stops
 with status 1 if one does not hold.
 """
@@ -38,6 +41,8 @@ FIGURES = {
     "highdim_pspin.png": ("highdim.py", "pspin.png"),
     "minibatch_compare.png": ("minibatch_compare.py", "minibatch_compare.png"),
 }
+#: README picture -> the gallery recipe the explorer shows in it
+SCREENSHOTS = {"explorer.png": "saddle_escape"}
 #: size of the README's GIFs relative to the recipe's own (the gallery's 800x450)
 README_SCALE = 1.0
 
@@ -76,6 +81,47 @@ def render_figures(out: Path, quick: bool) -> None:
             print(out / file)
 
 
+def screenshot(recipe: str, path: Path, size=(1400, 1000)) -> Path:
+    """The explorer's page on ``recipe``, once its runs are drawn, as a PNG (Debian's chromium)."""
+    import socket
+    import time
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from landscape import explorer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = explorer.serve(recipe, port=port, show=False, threaded=True)
+    try:
+        end = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+        exe = shutil.which("chromium") or shutil.which("chromium-browser")
+        if exe is None:
+            raise SystemExit("docs_images: the explorer's screenshot needs Debian's chromium")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            page.goto(f"http://127.0.0.1:{port}/explore")
+            page.wait_for_selector(".ls-status >> text=/run 1/", timeout=120_000)
+            page.wait_for_timeout(1500)  # the paint after the data
+            page.screenshot(path=str(path))
+            browser.close()
+    finally:
+        srv.stop()
+    print(path)
+    return path
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--out", default=str(ROOT / "docs" / "img"), help="output folder")
@@ -83,12 +129,16 @@ def main(argv=None) -> int:
     ap.add_argument("--max-frames", type=int, default=None, help="at most N frames per GIF")
     ap.add_argument("--figures", action="store_true", help="also the experiment figures")
     ap.add_argument("--quick", action="store_true", help="experiment figures at CI sizes")
+    ap.add_argument("--explorer", action="store_true", help="also the explorer's screenshot")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     failed = render_gallery(out, args.scale, args.max_frames)
     if args.figures:
         render_figures(out, args.quick)
+    if args.explorer:
+        for file, name in SCREENSHOTS.items():
+            screenshot(name, out / file)
     if failed:
         print(f"docs_images: {failed} claim(s) do not hold", file=sys.stderr)
         return 1

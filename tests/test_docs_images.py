@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_readme_picture_comes_from_the_script(load_script):
     mod = load_script("docs_images")
     shown = set(re.findall(r"\(docs/img/([^)\s]+)\)", README))
-    made = set(mod.GALLERY) | set(mod.FIGURES)
+    made = set(mod.GALLERY) | set(mod.FIGURES) | set(mod.SCREENSHOTS)
     assert shown == made  # every picture the README shows, and nothing else
     assert {p.name for p in (ROOT / "docs" / "img").iterdir()} == made
 

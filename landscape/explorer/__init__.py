@@ -36,8 +36,10 @@ def _state(recipe=None):
     return State.from_recipe(recipe)
 
 
-def explore(recipe=None):
+def explore(recipe=None, *, backend: str = "canvas"):
     """The explorer page for ``recipe`` (a gallery name, a recipe file or a State), for Jupyter.
+
+    ``backend``: how the map draws, ``"canvas"`` or ``"webgl"`` (:data:`.views.BACKENDS`).
 
     >>> import landscape as ls
     >>> ls.explore("momentum_bowl")          # doctest: +SKIP  (the last line of a cell shows it)
@@ -48,16 +50,20 @@ def explore(recipe=None):
     from .app import Explorer
 
     pn.extension()
-    return Explorer(_state(recipe)).panel()
+    return Explorer(_state(recipe), backend=backend).panel()
 
 
 def serve(recipe=None, *, port: int = 5006, address: str = "127.0.0.1", show: bool = True,
-          threaded: bool = False):  # fmt: skip
+          threaded: bool = False, backend: str = "canvas"):  # fmt: skip
     """Serve the explorer at ``http://address:port/explore`` (one process; blocks unless ``threaded``)."""
     _require()
     from ._server import serve as _serve
+    from .views import BACKENDS
 
-    return _serve(_state(recipe), port=port, address=address, show=show, threaded=threaded)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    return _serve(_state(recipe), port=port, address=address, show=show, threaded=threaded,
+                  backend=backend)  # fmt: skip
 
 
 def __getattr__(name):

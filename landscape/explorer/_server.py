@@ -9,7 +9,7 @@ from .app import Explorer
 __all__ = ["serve"]
 
 
-def serve(state, *, port=5006, address="127.0.0.1", show=True, threaded=False):
+def serve(state, *, port=5006, address="127.0.0.1", show=True, threaded=False, backend="canvas"):
     """Serve a fresh :class:`Explorer` of (a copy of) ``state`` per browser tab.
 
     Binds ``address`` (127.0.0.1: this machine only); the page is
@@ -19,7 +19,7 @@ def serve(state, *, port=5006, address="127.0.0.1", show=True, threaded=False):
 
     def page():
         pn.extension()
-        return Explorer(state.copy()).panel()
+        return Explorer(state.copy(), backend=backend).panel()
 
     hosts = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     return pn.serve({"explore": page}, port=port, address=address, show=show, threaded=threaded,

@@ -56,10 +56,10 @@ FastPlayer = _fast(pn.widgets.Player)
 class Explorer:
     """One explorer page (a server session or a notebook cell)."""
 
-    def __init__(self, state: State | None = None):
+    def __init__(self, state: State | None = None, backend: str = "canvas"):
         self.state = state if state is not None else State()
         self.session = Session(on_view=self._from_worker, on_error=self._from_worker)
-        self.map = MapView()
+        self.map = MapView(backend=backend)
         self.loss = LossView()
         self.map.fig.on_event(Tap, self._on_tap)
         self.current = None  # the last View shown
@@ -141,7 +141,11 @@ class Explorer:
                     self._notice = f"the link could not be read: {exc}; showing the default"
                     self._show_error("general", self._notice)
             pn.state.on_session_destroyed(lambda ctx: self.session.close())
-        self.submit()
+            # the first run once the page is up: it arrives as every later one does
+            # (an update the page draws), not inside the first document
+            pn.state.onload(self.submit)
+        else:
+            self.submit()
         return self.page
 
     def submit(self) -> None:

@@ -38,6 +38,9 @@ LIMITS = {
     "frames": 200,
     # bytes of recorded positions (``record`` is lowered to keep under it)
     "frame_bytes": 160 * 2**20,
+    # runs drawn, all optimizers together (as the swarm renderer's max_points); the
+    # counters count every run, the loss band the runs drawn
+    "points": 10_000,
 }
 #: Quantiles of the loss band (lower, median, upper).
 QUANTILES = (0.1, 0.5, 0.9)
@@ -78,7 +81,7 @@ def live_data(state: State, surface_dim: int) -> tuple[dict, str]:
 
     The recipe's own ``record_every`` is kept unless it gives more than
     ``LIMITS["frames"]`` frames; ``record`` is lowered so that the frames fit
-    ``LIMITS["frame_bytes"]``; claims are measured separately
+    ``LIMITS["frame_bytes"]`` and at most ``LIMITS["points"]`` runs are drawn; claims are measured separately
     (:meth:`Session.run`) so that a claim about a renamed optimizer never
     blocks the run.
     """
@@ -99,10 +102,11 @@ def live_data(state: State, surface_dim: int) -> tuple[dict, str]:
         item = 4 if sim.get("dtype") == "float32" else 8
         frames = steps // every + 1
         fit = max(1, LIMITS["frame_bytes"] // (frames * n_opt * max(surface_dim, 1) * item))
-        rec = min(n, sim.get("record", n) if isinstance(sim.get("record"), int) else n, fit)
+        own = sim.get("record", n) if isinstance(sim.get("record"), int) else n
+        rec = min(n, own, fit, max(1, LIMITS["points"] // n_opt))
         if rec < n:
             sim["record"] = rec
-            notes.append(f"the first {rec} of {n} runs drawn")
+            notes.append(f"the first {rec:,} of {n:,} runs of each optimizer drawn")
     data["simulate"] = sim
     return data, "; ".join(notes)
 
@@ -122,9 +126,8 @@ def prepare(result, recipe, field=None, verdicts=(), note="") -> View:
         rows = L[k][ok]
         rows = rows[np.isfinite(rows).all(axis=1)]
         if len(rows):
-            srt = np.sort(rows, axis=0)
             idx = [min(len(rows) - 1, int(round(q * (len(rows) - 1)))) for q in QUANTILES]
-            band[:, k, :] = srt[idx]
+            band[:, k, :] = np.partition(rows, idx, axis=0)[idx]
     counters = []
     for k in range(o):
         c = {"diverged": float((result.diverged[k] >= 0).mean())}
