@@ -223,3 +223,18 @@ def test_export_in_background_shows_a_failure_on_the_page(bowl, monkeypatch):
     with pytest.raises(ValueError):
         asyncio.run(ex._export_in_background("mp4"))
     assert ex._errors["general"].visible and "ffmpeg" in ex._errors["general"].object
+
+
+def test_text_from_a_link_is_shown_as_text_never_as_markup():
+    st = State.from_recipe("rmsprop_bowl")
+    st.set(("simulate", "steps"), 20)
+    st.data["title"] = "<img src=x onerror=alert(1)>"
+    st.rename("gd", "<b>gd</b>")
+    st.set(("optimizers", "<b>gd</b>", "lr"), -1)
+    ex = Explorer(State.from_query(st.to_query()))
+    ex.panel()
+    assert "<img" not in ex.lesson.object and "&lt;img" in ex.lesson.object
+    shown = [p.object for p in ex._errors.values() if p.visible]
+    assert shown and all("<b>" not in m for m in shown) and "&lt;b&gt;" in shown[0]
+    cards = [c for c in ex.controls if getattr(c, "title", "") == "Optimizers"][0]
+    assert all("<b>" not in getattr(c, "title", "") for c in cards)

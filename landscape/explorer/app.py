@@ -11,7 +11,9 @@ parameters, a schedule's parameters) are rebuilt when its structure changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import html
 import io
 import math
 import os
@@ -126,6 +128,15 @@ class Explorer:
         )
         self._rebuild()
 
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Set controls from code without their watchers editing the state."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
     # -- the page ------------------------------------------------------------------
     def panel(self):
         """The page (a Panel layout); in a server session, also reads and writes the URL."""
@@ -198,10 +209,9 @@ class Explorer:
         self.map.set_view(view)
         self.loss.set_view(view)
         last = len(view.steps) - 1
-        self._quiet = True
-        self.player.end = max(last, 1)
-        self.player.value = last
-        self._quiet = False
+        with self._quietly():
+            self.player.end = max(last, 1)
+            self.player.value = last
         self.loss.show(view.steps[last])
         self.counters.object = _counters_html(view)
         self.claims.object = _claims_html(view.verdicts)
@@ -255,7 +265,7 @@ class Explorer:
     def _show_error(self, section: str, msg: str) -> None:
         self._clear_errors()
         pane = self._errors.get(section, self.general)
-        pane.object, pane.visible = msg, True
+        pane.object, pane.visible = html.escape(msg), True  # values are echoed: never markup
 
     def _clear_errors(self) -> None:
         for pane in self._errors.values():
@@ -273,23 +283,25 @@ class Explorer:
 
     def _rebuild(self) -> None:
         """Make every control from the state (after a structural change)."""
-        self._quiet = True
-        self._errors = {"general": self.general}
-        self.widgets = {}  # key path -> the control that edits it (tests and notebooks drive these)
-        self.figure.visible = not self.state.simulates
-        self.lesson.object = (
-            f"### {self.state.data.get('title', '')}\n{self.state.data.get('lesson', '')}"
-        )
-        parts = [self._preset_card()]
-        if self.state.simulates:
-            parts += [self._surface_card(), self._optimizers_card(), self._starts_card(),
-                      self._simulate_card(), self._events_card()]  # fmt: skip
-        else:
-            parts.append(
-                pn.pane.Markdown("This figure simulates nothing: edit its TOML below the figure.")
+        with self._quietly():
+            self._errors = {"general": self.general}
+            self.widgets = {}  # key path -> the control that edits it (tests and notebooks drive these)
+            self.figure.visible = not self.state.simulates
+            title, lesson = (
+                html.escape(str(self.state.data.get(k, ""))) for k in ("title", "lesson")
             )
-        self.controls[:] = parts
-        self._quiet = False
+            self.lesson.object = f"### {title}\n{lesson}"  # a link's text is never markup
+            parts = [self._preset_card()]
+            if self.state.simulates:
+                parts += [self._surface_card(), self._optimizers_card(), self._starts_card(),
+                          self._simulate_card(), self._events_card()]  # fmt: skip
+            else:
+                parts.append(
+                    pn.pane.Markdown(
+                        "This figure simulates nothing: edit its TOML below the figure."
+                    )
+                )
+            self.controls[:] = parts
 
     def _edit(self, path, convert=None):
         """A watcher that sets ``path`` in the state and re-simulates."""
@@ -417,9 +429,8 @@ class Explorer:
             v = float(f"{10**event.new:.4g}")
             slider.label = f"log10 lr ({v:.3g})"
             self.state.set(("optimizers", label, "lr"), v)
-            self._quiet = True  # the box shows the slider's lr (and the slider a typed one)
-            lrin.value = v
-            self._quiet = False
+            with self._quietly():  # the box shows the slider's lr (and the slider a typed one)
+                lrin.value = v
             self.submit()
 
         slider.param.watch(on_lr, "value")
@@ -433,9 +444,8 @@ class Explorer:
             self.state.set(("optimizers", label, "lr"), v)
             if isinstance(v, (int, float)) and v > 0 and math.isfinite(v):
                 slider.label = f"log10 lr ({v:.3g})"
-                self._quiet = True
-                slider.value = min(max(round(math.log10(v), 2), slider.start), slider.end)
-                self._quiet = False
+                with self._quietly():
+                    slider.value = min(max(round(math.log10(v), 2), slider.start), slider.end)
             self.submit()
 
         lrin.param.watch(on_lr_typed, "value")
@@ -523,7 +533,7 @@ class Explorer:
         rows += [remove, self._alert(f"opt:{label}")]
         return pn.Card(
             *rows,
-            title=label,
+            title=html.escape(label),
             sizing_mode="stretch_width",
             css_classes=["ls-optimizer", f"ls-opt-{_css(label)}"],
         )
@@ -652,9 +662,8 @@ class Explorer:
         dim = self.current.dim if self.current is not None else 2
         c = [round(float(event.x), 4), round(float(event.y), 4)] + [0.0] * (dim - 2)
         self.state.set_starts(centre=c, dim=dim)
-        self._quiet = True
-        self._cx.value, self._cy.value = c[0], c[1]
-        self._quiet = False
+        with self._quietly():
+            self._cx.value, self._cy.value = c[0], c[1]
         self.submit()
 
     def _mark_start(self) -> None:
@@ -748,8 +757,6 @@ def _css(text: str) -> str:
 
 
 def _counters_html(view) -> str:
-    import html
-
     heads = ["optimizer", "diverged"] + [f"{ev} (median step)" for ev in view.events]
     rows = []
     for name, colour, c in zip(view.names, view.colours, view.counters, strict=False):
@@ -766,8 +773,6 @@ def _counters_html(view) -> str:
 
 
 def _claims_html(verdicts) -> str:
-    import html
-
     if not verdicts:
         return ""
     marks = {True: ("✓", "#2a7d2a"), False: ("✗", "#b00020"), None: ("–", "#777")}
