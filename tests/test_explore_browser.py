@@ -247,13 +247,13 @@ def test_a_damaged_link_shows_the_default_state_and_says_why(url, browser, probl
 def test_many_quick_changes_and_a_closed_tab_leave_the_server_working(url, browser, problems):
     page = _open(browser, problems, url)
     _first_data(page)
-    x = _settle(page)
+    _settle(page)
     handle = page.locator(".ls-lr .noUi-handle").first
     handle.click()
-    x = _settle(page)
+    _settle(page)
     for _ in range(15):  # faster than the runs: they collapse into a few ("latest wins")
         handle.press("ArrowRight")
-    x = _settle(page, quiet=1.0)
+    _settle(page, quiet=1.0)
     lr = float(_lr_box(page).input_value())
     assert lr == pytest.approx(10 ** (-3 + 15 * 0.01), rel=2e-3)  # every press landed
     runs = int(_text(page, ".ls-status").split()[1])
