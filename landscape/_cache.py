@@ -74,6 +74,7 @@ __all__ = [
     "attach",
     "cache_root",
     "clear",
+    "compiles",
     "enabled",
     "entries",
     "entry_dir",
@@ -629,3 +630,31 @@ def clear(root: Path | None = None) -> int:
         with contextlib.suppress(OSError):
             d.rmdir()
     return freed
+
+
+def compiles():
+    """Count Numba compilations (the ``numba:compile`` event, any thread) in a ``with`` block.
+
+    >>> with compiles() as c:                 # doctest: +SKIP
+    ...     simulate(...)
+    >>> c.n                                   # compiled nothing: it came from the cache
+    0
+    """
+    from numba.core import event
+
+    class Count(event.Listener):
+        n = 0
+
+        def on_start(self, ev):
+            self.n += 1
+
+        def on_end(self, ev):
+            pass
+
+    return _installed(event, Count())
+
+
+@contextlib.contextmanager
+def _installed(event, listener):
+    with event.install_listener("numba:compile", listener):
+        yield listener

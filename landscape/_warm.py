@@ -47,21 +47,11 @@ def plan(names=None) -> tuple[list[str], list[str]]:
 
 def warm_one(name: str, dtype: str) -> tuple[str, str, float, int]:
     """Compile (or load) what surface ``name`` needs in ``dtype``; ``(name, dtype, seconds, compiles)``."""
-    from numba.core import event
-
     from . import optim, simulate, surfaces
-
-    count = [0]
-
-    class _Count(event.Listener):
-        def on_start(self, ev):
-            count[0] += 1
-
-        def on_end(self, ev):
-            pass
+    from ._cache import compiles
 
     t0 = time.perf_counter()
-    with event.install_listener("numba:compile", _Count()):
+    with compiles() as count:
         s = surfaces.make(name)
         x0 = np.full((1, s.dim), 0.5)
         kw = {"batch_size": 1} if s.finite_sum is not None else {}
@@ -69,7 +59,7 @@ def warm_one(name: str, dtype: str) -> tuple[str, str, float, int]:
         s.value_and_grad(x0[0])
         if s.dim <= 10:
             s.hessian(x0[0])
-    return name, dtype, time.perf_counter() - t0, count[0]
+    return name, dtype, time.perf_counter() - t0, count.n
 
 
 def warm(todo, dtypes=("float64",), jobs: int = 0, out=print) -> int:

@@ -42,38 +42,22 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from numba.core import event  # noqa: E402
-
+from landscape._cache import compiles  # noqa: E402
 from landscape.explorer.session import LIMITS, Session  # noqa: E402
 from landscape.explorer.state import State  # noqa: E402
 
 #: (trajectories, steps, target seconds from a change to new data)
 SIZES = [(1000, 500, 0.150), (10000, 1000, 1.0)]
 QUICK_SIZES = [(200, 100, 0.150)]
-
-
-class Compiles(event.Listener):
-    """Counts Numba compilations (of any thread) while installed."""
-
-    def __init__(self):
-        self.n = 0
-
-    def on_start(self, ev):
-        self.n += 1
-
-    def on_end(self, ev):
-        pass
 
 
 def state_of(n: int, steps: int, optimizers: int = 3) -> State:
@@ -101,8 +85,7 @@ def server(sizes, repeat: int) -> list[dict]:
             session.run(state)  # compiles (or loads) the kernel and the map
             warm_up = time.perf_counter() - t
             sims, preps, totals = [], [], []
-            counter = Compiles()
-            with event.install_listener("numba:compile", counter):
+            with compiles() as counter:
                 for r in range(repeat):
                     state.set(("optimizers", "gd", "lr"), round(10 ** (-3 + 0.01 * (r + 1)), 6))
                     t = time.perf_counter()
@@ -169,22 +152,8 @@ def in_browser(sizes, repeat: int, draw: str = "canvas") -> list[dict]:
 
     from landscape import explorer
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = explorer.serve(State(), port=port, show=False, threaded=True, backend=draw)
-    base = f"http://127.0.0.1:{port}/explore"
     rows = []
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.1)
+    with explorer.running(State(), backend=draw) as base:
         exe = shutil.which("chromium") or shutil.which("chromium-browser")
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
@@ -200,8 +169,7 @@ def in_browser(sizes, repeat: int, draw: str = "canvas") -> list[dict]:
                 handle.click()  # focus only
                 _settle(page)
                 keys, drawn, walls = [], [], []
-                counter = Compiles()
-                with event.install_listener("numba:compile", counter):
+                with compiles() as counter:
                     for _ in range(repeat):
                         page.evaluate("() => { window.__b_c0 = window.__ls_swarm || 0;"
                                       " window.__b_t0 = performance.now(); }")  # fmt: skip
@@ -225,8 +193,6 @@ def in_browser(sizes, repeat: int, draw: str = "canvas") -> list[dict]:
                              "ok": statistics.median(drawn) <= target})  # fmt: skip
                 page.close()
             b.close()
-    finally:
-        srv.stop()
     return rows
 
 

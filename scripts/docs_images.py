@@ -83,41 +83,22 @@ def render_figures(out: Path, quick: bool) -> None:
 
 def screenshot(recipe: str, path: Path, size=(1400, 1000)) -> Path:
     """The explorer's page on ``recipe``, once its runs are drawn, as a PNG (Debian's chromium)."""
-    import socket
-    import time
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     from landscape import explorer
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = explorer.serve(recipe, port=port, show=False, threaded=True)
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.1)
+    with explorer.running(recipe) as url:
         exe = shutil.which("chromium") or shutil.which("chromium-browser")
         if exe is None:
             raise SystemExit("docs_images: the explorer's screenshot needs Debian's chromium")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-            page.goto(f"http://127.0.0.1:{port}/explore")
+            page.goto(url)
             page.wait_for_selector(".ls-status >> text=/run 1/", timeout=120_000)
             page.wait_for_timeout(1500)  # the paint after the data
             page.screenshot(path=str(path))
             browser.close()
-    finally:
-        srv.stop()
     print(path)
     return path
 

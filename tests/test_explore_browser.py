@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import socket
 import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -54,30 +52,11 @@ MAP_PIXEL_JS = """([x, y]) => {
 HARMLESS = ("GPU stall", "GL Driver Message")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url():
     """The explorer of the default state, served by a thread of this process."""
-    port = _free_port()
-    server = explorer.serve(State(), port=port, show=False, threaded=True)
-    address = f"http://127.0.0.1:{port}/explore"
-    end = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-            break
-        except OSError:
-            if time.monotonic() > end:
-                server.stop()
-                raise
-            time.sleep(0.1)
-    yield address
-    server.stop()
+    with explorer.running(State()) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

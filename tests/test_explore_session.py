@@ -10,8 +10,8 @@ import threading
 
 import numpy as np
 import pytest
-from numba.core import event
 
+from landscape._cache import compiles
 from landscape.explorer import session as sess
 from landscape.explorer.session import LIMITS, Session, View, live_data
 from landscape.explorer.state import State
@@ -33,19 +33,6 @@ def session():
     s = Session()
     yield s
     s.close()
-
-
-class _Compiles(event.Listener):
-    """Counts Numba compilations while installed."""
-
-    def __init__(self):
-        self.n = 0
-
-    def on_start(self, ev):
-        self.n += 1
-
-    def on_end(self, ev):
-        pass
 
 
 # --------------------------------------------------------------------------
@@ -98,8 +85,7 @@ def test_no_recompilation_for_data_changes(session):
         lambda s: s.set(("simulate", "steps"), 137),
         lambda s: s.add_optimizer("nesterov"),
     ]
-    counter = _Compiles()
-    with event.install_listener("numba:compile", counter):
+    with compiles() as counter:
         for edit in edits:
             edit(state)
             assert state.problem() is None

@@ -13,7 +13,7 @@ Panel and Bokeh are an optional extra: ``pip install "landscape[explore]"``.
 
 from __future__ import annotations
 
-__all__ = ["Explorer", "State", "explore", "serve"]
+__all__ = ["Explorer", "State", "explore", "running", "serve"]
 
 _MISSING = 'the explorer needs Panel and Bokeh: pip install "landscape[explore]" ({})'
 
@@ -64,6 +64,14 @@ def serve(recipe=None, *, port: int = 5006, address: str = "127.0.0.1", show: bo
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     return _serve(_state(recipe), port=port, address=address, show=show, threaded=threaded,
                   backend=backend)  # fmt: skip
+
+
+def running(recipe=None, *, port: int = 0, backend: str = "canvas"):
+    """A context manager: the explorer served on a thread, yielding its URL (tests, scripts)."""
+    _require()
+    from ._server import running as _running
+
+    return _running(_state(recipe), port=port, backend=backend)
 
 
 def __getattr__(name):
