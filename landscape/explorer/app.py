@@ -88,25 +88,20 @@ class Explorer:
         apply.on_click(self._on_apply_toml)
         self.figure = pn.pane.PNG(None, sizing_mode="stretch_width", visible=False)
         self.exports = pn.Row(
-            pn.widgets.FileDownload(
-                callback=self._export_toml,
-                filename=f"{self.state.name}.toml",
-                label="Export recipe (TOML)",
-                color="primary",
-                css_classes=["ls-export-toml"],
-            ),  # fmt: skip
-            pn.widgets.FileDownload(
-                callback=functools.partial(self._export_in_background, "gif"),
-                filename=f"{self.state.name}.gif",
-                label="GIF",
-                css_classes=["ls-export-gif"],
-            ),  # fmt: skip
-            pn.widgets.FileDownload(
-                callback=functools.partial(self._export_in_background, "mp4"),
-                filename=f"{self.state.name}.mp4",
-                label="MP4",
-                css_classes=["ls-export-mp4"],
-            ),  # fmt: skip
+            *(
+                pn.widgets.FileDownload(
+                    callback=call,
+                    filename=f"{self.state.name}.{fmt}",
+                    label=label,
+                    css_classes=[f"ls-export-{fmt}"],
+                    **({"color": "primary"} if fmt == "toml" else {}),
+                )  # fmt: skip
+                for fmt, label, call in [
+                    ("toml", "Export recipe (TOML)", self._export_toml),
+                    ("gif", "GIF", functools.partial(self._export_in_background, "gif")),
+                    ("mp4", "MP4", functools.partial(self._export_in_background, "mp4")),
+                ]
+            )
         )
         self._map_pane, self._loss_pane = pn.pane.Bokeh(self.map.fig), pn.pane.Bokeh(self.loss.fig)
         self.page = pn.Row(
@@ -286,6 +281,8 @@ class Explorer:
         with self._quietly():
             self._errors = {"general": self.general}
             self.widgets = {}  # key path -> the control that edits it (tests and notebooks drive these)
+            for w in getattr(self, "exports", ()):  # downloads are named after the recipe
+                w.filename = f"{self.state.name}.{w.filename.rsplit('.', 1)[-1]}"
             self.figure.visible = not self.state.simulates
             title, lesson = (
                 html.escape(str(self.state.data.get(k, ""))) for k in ("title", "lesson")
