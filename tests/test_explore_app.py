@@ -225,3 +225,15 @@ def test_text_from_a_link_is_shown_as_text_never_as_markup():
     assert shown and all("<b>" not in m for m in shown) and "&lt;b&gt;" in shown[0]
     cards = [c for c in ex.controls if getattr(c, "title", "") == "Optimizers"][0]
     assert all("<b>" not in getattr(c, "title", "") for c in cards)
+
+
+def test_cli_without_panel_says_which_extra_to_install():
+    code = (
+        "import sys; sys.modules['panel'] = None\n"
+        "from landscape.cli import main\n"
+        "sys.exit(main(['explore', '--no-browser']))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'pip install "landscape[explore]"' in lines[0]
