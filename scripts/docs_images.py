@@ -95,7 +95,7 @@ def screenshot(recipe: str, path: Path, size=(1400, 1000)) -> Path:
             browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": size[0], "height": size[1]})
             page.goto(url)
-            page.wait_for_selector(".ls-status >> text=/run 1/", timeout=120_000)
+            page.wait_for_selector(".ls-status >> text=/update 1/", timeout=120_000)
             page.wait_for_timeout(1500)  # the paint after the data
             page.screenshot(path=str(path))
             browser.close()

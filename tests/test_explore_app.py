@@ -150,7 +150,7 @@ def test_toml_editor_applies_or_says_what_is_wrong(bowl):
     ex = bowl
     ex.toml.value = "title = 'x'\n[surface\n"
     ex._on_apply_toml(None)
-    assert ex._errors["general"].visible and "invalid TOML" in ex._errors["general"].object
+    assert ex.toml_error.visible and "invalid TOML" in ex.toml_error.object
     st = State.from_recipe("rmsprop_bowl")
     st.set(("simulate", "steps"), 20)
     ex.toml.value = st.to_toml()
@@ -237,3 +237,75 @@ def test_cli_without_panel_says_which_extra_to_install():
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and 'pip install "landscape[explore]"' in lines[0]
+
+
+def test_an_emptied_box_is_an_error_at_its_field_and_later_changes_still_run():
+    ex = _explorer("momentum_bowl", steps=30)
+    lr = ex.state.data["optimizers"]["gd"]["lr"]
+    ex.widgets[("optimizers", "gd", "lr")].value = None
+    assert ex._errors["opt:gd"].visible and "empty" in ex._errors["opt:gd"].object
+    assert ex.state.data["optimizers"]["gd"]["lr"] == lr  # nothing was written
+    ex.widgets[("starts", "x")].value = None
+    assert ex._errors["starts"].visible
+    ex.widgets[("starts", "x")].value = -2.0
+    ex.widgets[("simulate", "steps")].value = 25
+    assert ex.failed is None and ex.current.total_steps == 25
+
+
+def test_out_of_range_numbers_get_the_recipes_message():
+    ex = _explorer("momentum_bowl", steps=30)
+    ex.widgets[("starts", "n")].value = 0
+    assert ex.failed is not None and ex.failed.key == ("starts", "n")
+    assert ex._errors["starts"].visible and "n" in ex._errors["starts"].object
+    ex.widgets[("starts", "n")].value = 1
+    ex.widgets[("simulate", "steps")].value = 0
+    assert ex._errors["simulate"].visible and "steps" in ex._errors["simulate"].object
+
+
+def test_a_toml_with_values_of_the_wrong_type_still_builds_the_controls():
+    ex = _explorer("momentum_bowl", steps=30)
+    st = State.from_recipe("momentum_bowl")
+    st.set(("simulate", "steps"), "many")
+    st.set(("optimizers", "momentum", "beta"), "x")
+    ex.toml.value = st.to_toml()
+    ex._on_apply_toml(None)
+    assert ex.failed is not None and ex.failed.key[:1] in (("simulate",), ("optimizers",))
+    assert ex.toml_error.visible and "next to the field" in ex.toml_error.object
+    assert ex.widgets[("simulate", "steps")].value == 100  # shown as a number; the message says why
+
+
+def test_figures_that_simulate_nothing_hide_the_runs_views():
+    ex = _explorer("momentum_bowl", steps=30)
+    ex.widgets[("preset",)].value = "ewa_temperature"
+    assert ex.figure.visible and not ex._run_views.visible and not ex._player_row.visible
+    assert ex.status.object == "" and ex.current is None
+    ex.widgets[("preset",)].value = "rmsprop_bowl"
+    assert not ex.figure.visible and ex._run_views.visible and ex.current is not None
+
+
+def test_a_map_keeps_its_surface_two_dimensional():
+    ex = _explorer("saddle_escape", steps=30)
+    assert ("surface", "dim") not in ex.widgets and ("surface", "k") in ex.widgets
+    ex = _explorer("saddles_high_dim", steps=20)  # loss curves: any dimension
+    assert ("surface", "dim") in ex.widgets
+    assert "slice through the start" in ex.map.fig.title.text
+
+
+def test_a_new_kind_renames_its_label_and_a_new_surface_says_the_lesson_is_gone():
+    ex = _explorer("momentum_bowl", steps=30)
+    ex.widgets[("optimizers", "gd", "kind")].value = "rmsprop"
+    assert list(ex.state.data["optimizers"]) == ["rmsprop", "momentum"]
+    assert [h for _, h, _ in ex.current.verdicts] == [None, True, None]  # they were about gd
+    assert "not all of it holds" in ex.lesson.object
+    ex.widgets[("surface",)].value = "himmelblau"
+    assert "Explored by hand from momentum_bowl" in ex.state.data["lesson"]
+    assert not ex.state.data.get("claims") and ex.failed is None
+
+
+def test_export_measures_the_state_it_writes():
+    ex = _explorer("momentum_bowl")
+    ex.state.set(("optimizers", "momentum", "lr"), 1e-4)  # not yet run (e.g. the TOML editor)
+    data = tomllib.loads(ex.export_toml())
+    assert data["optimizers"]["momentum"]["lr"] == 1e-4
+    recipe = recipes.from_dict(data, "momentum_bowl")
+    assert all(v.holds for v in recipe.check())

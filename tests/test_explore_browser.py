@@ -156,7 +156,7 @@ def test_every_change_reruns_the_page_and_the_link_restores_it(url, browser, pro
     count = _changes(page)
     handle.press("ArrowRight")
     x = _new_data(page, count, x)
-    assert _text(page, ".ls-status").startswith("run ")
+    assert _text(page, ".ls-status").startswith("update ")
     assert float(_lr_box(page).input_value()) == pytest.approx(10**-2.99, rel=1e-3)
     x = _settle(page)
 

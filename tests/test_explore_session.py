@@ -109,12 +109,16 @@ def test_claims_are_measured_and_a_renamed_optimizer_does_not_block_the_run(sess
     view = session.run(state)
     assert [v[1] for v in view.verdicts] == [True, True, True]
     assert [v[0] for v in view.verdicts] == [c["says"] for c in state.data["claims"]]
-    state.rename("gd", "plain")
+    state.rename("gd", "plain")  # the claims follow the label
     view = session.run(state)
     assert view.names == ["plain", "momentum"]
+    assert [v[1] for v in view.verdicts] == [True, True, True]
+    opts = state.data["optimizers"]  # renamed by hand (a TOML edit): the claims are not followed
+    state.data["optimizers"] = {("solo" if k == "plain" else k): v for k, v in opts.items()}
+    view = session.run(state)
     holds = [v[1] for v in view.verdicts]
-    assert holds == [None, True, None]  # claims 0 and 2 name gd
-    assert "claims[2]" in view.verdicts[2][2] and "'gd'" in view.verdicts[2][2]
+    assert holds == [None, True, None]  # claims 0 and 2 name a "plain" the state no longer has
+    assert "claims[2]" in view.verdicts[2][2] and "'plain'" in view.verdicts[2][2]
 
 
 def test_a_state_that_simulates_nothing_is_refused(session):

@@ -307,9 +307,11 @@ def test_rename_keeps_order_and_refuses_duplicates_and_empty():
     with pytest.raises(ValueError, match="must not be empty"):
         state.rename("plain GD", "  ")
     assert list(state.data["optimizers"]) == ["plain GD", "momentum"]
-    # claims still name "gd": the problem says which claim
-    err = state.problem()
-    assert err.key[0] == "claims" and "'gd'" in err.detail
+    # the claims follow the label: they name "plain GD" now, and the recipe is valid
+    assert state.problem() is None
+    claims = state.data["claims"]
+    assert [c["of"] for c in claims] == ["plain GD", "momentum", "momentum"]
+    assert claims[2]["less_than"] == "plain GD"
 
 
 def test_set_starts_converts_kinds_keeping_centre_and_count():

@@ -25,7 +25,7 @@ from bokeh.events import Tap
 
 from .. import optim, recipes
 from ..optim import schedules as _schedules
-from .session import Session, map_field
+from .session import Session
 from .state import (
     START_KINDS,
     State,
@@ -40,6 +40,8 @@ __all__ = ["Explorer"]
 
 FORMULA = "formula (type your own)"
 _EVENT_KINDS = ["none", "leave_ball", "enter_ball", "loss_below"]
+#: Surface parameters that change its dimension: not offered when the figure is a 2-D map.
+_DIMENSION_KEYS = ("dim", "features", "hidden")
 
 
 def _fast(cls, debounce=5):
@@ -86,6 +88,8 @@ class Explorer:
                                              sizing_mode="stretch_width", css_classes=["ls-toml"])  # fmt: skip
         apply = pn.widgets.Button(label="Apply the TOML", color="primary", css_classes=["ls-apply"])
         apply.on_click(self._on_apply_toml)
+        self.toml_error = pn.pane.Alert("", alert_type="danger", visible=False,
+                                        css_classes=["ls-error", "ls-error-toml"])  # fmt: skip
         self.figure = pn.pane.PNG(None, sizing_mode="stretch_width", visible=False)
         self.exports = pn.Row(
             *(
@@ -104,19 +108,21 @@ class Explorer:
             )
         )
         self._map_pane, self._loss_pane = pn.pane.Bokeh(self.map.fig), pn.pane.Bokeh(self.loss.fig)
+        self._run_views = pn.Row(self._map_pane, self._loss_pane)
+        self._player_row = pn.Row(self.player, self.counters)
         self.page = pn.Row(
             self.controls,
             pn.Column(
                 self.lesson,
                 self.general,
-                pn.Row(self._map_pane, self._loss_pane),
+                self._run_views,
                 self.figure,
-                pn.Row(self.player, self.counters),
+                self._player_row,
                 self.status,
                 self.claims,
                 self.exports,
                 self.link,
-                pn.Column(self.toml, apply, sizing_mode="stretch_width"),
+                pn.Column(self.toml, apply, self.toml_error, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             ),
             sizing_mode="stretch_width",
@@ -158,11 +164,17 @@ class Explorer:
         """Re-simulate the current state (on the worker; synchronously in a notebook)."""
         self.t_change = time.perf_counter()
         self._mark_start()
-        self.toml.value = self.state.to_toml()
+        try:
+            self.toml.value = self.state.to_toml()
+        except ValueError as exc:  # a value no recipe can hold; the controls prevent most
+            self._show_error("general", f"not run: {exc}")
+            return
+        self._show_views(self.state.simulates)
         if not self.state.simulates:
             self._show_static()
             return
         if self._served():
+            self.status.object = "running ..."
             self.session.submit(self.state)
         else:  # a notebook: the kernel's own thread
             try:
@@ -198,8 +210,11 @@ class Explorer:
             self._show_error("general", self._notice)
             self._notice = None
         if view.field is not None:
-            self.map.set_field(view.field, view.axes,
-                               "" if view.dim == 2 else f"x1, x2 of {view.dim}-D runs, slice through the start")  # fmt: skip
+            self.map.set_field(view.field, view.axes)
+        slice_note = (
+            "" if view.dim == 2 else f"x1, x2 of {view.dim}-D runs over the slice through the start"
+        )
+        self.map.set_note("; ".join(x for x in (slice_note, view.note) if x))
         self.current = view
         self.map.set_view(view)
         self.loss.set_view(view)
@@ -210,14 +225,15 @@ class Explorer:
         self.loss.show(view.steps[last])
         self.counters.object = _counters_html(view)
         self.claims.object = _claims_html(view.verdicts)
+        self._show_lesson(view.verdicts)
         t = view.timings
         ms = (time.perf_counter() - self.t_change) * 1e3 if self.t_change else float("nan")
-        note = f" · {view.note}" if view.note else ""
+        every = int(view.steps[1] - view.steps[0]) if len(view.steps) > 1 else 1
+        drawn = "" if every == 1 else f" (every {every}th step drawn)"
         self.status.object = (
-            f"run {self.session.runs} · {view.n:,} run{'s' if view.n != 1 else ''} × "
-            f"{int(view.steps[-1]):,} steps × "
-            f"{len(view.names)} optimizers · simulate {t['simulate'] * 1e3:.0f} ms, prepare "
-            f"{t['prepare'] * 1e3:.0f} ms · change to data {ms:.0f} ms{note}"
+            f"update {self.session.runs} · {view.n:,} trajectories × {view.total_steps:,} steps{drawn}"
+            f" × {len(view.names)} optimizers · simulate {t['simulate'] * 1e3:.0f} ms, prepare "
+            f"{t['prepare'] * 1e3:.0f} ms · change to data {ms:.0f} ms"
         )
         self._push_notebook()
         if self._served():
@@ -230,10 +246,26 @@ class Explorer:
             except ValueError as exc:
                 self.link.value = str(exc)
 
+    def _show_lesson(self, verdicts) -> None:
+        """The recipe's title and lesson; flagged when its claims do not all hold on this run."""
+        title, lesson = (html.escape(str(self.state.data.get(k, ""))) for k in ("title", "lesson"))
+        flag = ""  # a link's text is never markup (escaped above)
+        if verdicts and not all(h is True for _, h, _ in verdicts):
+            flag = "*The recipe's lesson; not all of it holds on this run (see its claims below):* "
+        self.lesson.object = f"### {title}\n{flag}{lesson}"
+
     def _push_notebook(self) -> None:
         """In a notebook, edits of the Bokeh models reach the page only when pushed."""
         if not self._served() and (self._map_pane._models or self._loss_pane._models):
             pn.io.push_notebook(self._map_pane, self._loss_pane)
+
+    def _show_views(self, simulated: bool) -> None:
+        """The run's views (map, loss, player, counters) for a simulation, the figure otherwise."""
+        self._run_views.visible = self._player_row.visible = simulated
+        self.figure.visible = not simulated
+        if not simulated:
+            self.current, self.link.value = None, ""
+            self.status.object = ""
 
     def _show_static(self) -> None:
         """A figure that simulates nothing (EWA, schedules): drawn by its renderer."""
@@ -283,11 +315,8 @@ class Explorer:
             self.widgets = {}  # key path -> the control that edits it (tests and notebooks drive these)
             for w in getattr(self, "exports", ()):  # downloads are named after the recipe
                 w.filename = f"{self.state.name}.{w.filename.rsplit('.', 1)[-1]}"
-            self.figure.visible = not self.state.simulates
-            title, lesson = (
-                html.escape(str(self.state.data.get(k, ""))) for k in ("title", "lesson")
-            )
-            self.lesson.object = f"### {title}\n{lesson}"  # a link's text is never markup
+            self._show_views(self.state.simulates)
+            self._show_lesson(None)
             parts = [self._preset_card()]
             if self.state.simulates:
                 parts += [self._surface_card(), self._optimizers_card(), self._starts_card(),
@@ -301,12 +330,19 @@ class Explorer:
             self.controls[:] = parts
 
     def _edit(self, path, convert=None):
-        """A watcher that sets ``path`` in the state and re-simulates."""
+        """A watcher that sets ``path`` in the state and re-simulates.
+
+        ``convert`` maps the control's value to the recipe's (None: remove the
+        key, e.g. no noise); without it an emptied box is an error at its field.
+        """
 
         def cb(event):
             if self._quiet:
                 return
             v = event.new
+            if convert is None and v is None:
+                self._empty(path)
+                return
             if convert is not None:
                 v = convert(v)
             if v is None:
@@ -316,6 +352,13 @@ class Explorer:
             self.submit()
 
         return cb
+
+    def _empty(self, path) -> None:
+        """An emptied number box: say so at its field, run nothing."""
+        from ..recipes import keypath
+
+        self._show_error(self._section_of(path), f"{keypath(path)} is empty: type a number")
+        self.status.object = "not run: fix the value marked in red"
 
     def _preset_card(self):
         names = ["(default)"] + [p.stem for p in recipes.gallery_paths()]
@@ -353,11 +396,13 @@ class Explorer:
             self.widgets[("surface", "expression")] = text
             rows.append(text)
             for k, v in (surf.get("params") or {}).items():
-                w = pn.widgets.FloatInput(label=k, value=float(v), width=140)
+                w = pn.widgets.FloatInput(label=k, value=_num(v), width=140)
                 w.param.watch(self._edit(("surface", "params", k)), "value")
                 rows.append(w)
         else:
             params = surface_parameters(current) or {}
+            if recipes.RENDERERS[self._render_kind()].needs_2d:  # a map: the surface stays 2-D
+                params = {k: v for k, v in params.items() if k not in _DIMENSION_KEYS}
             for k, default in params.items():
                 v = surf.get(k, default)
                 if not isinstance(v, (int, float)) or isinstance(v, bool):
@@ -379,11 +424,15 @@ class Explorer:
             table = {"name": event.new}
             if "dim" in (surface_parameters(event.new) or {}):
                 table["dim"] = 2
-        try:
-            rec = State({**self.state.data, "surface": table, "claims": []}, self.state.name)
-            box = map_field(rec.recipe(self.session.surfaces), n=8).box
-        except ValueError:
-            box = None
+        box = None  # the starts go inside the new surface's box
+        if "bounds" in table:
+            box = [table["bounds"]] * 2
+        else:
+            try:  # building a built-in surface compiles nothing (its first run does)
+                rec = State({**self.state.data, "surface": table, "claims": []}, self.state.name)
+                box = self.session.recipe(rec).surface.bounds
+            except ValueError:
+                pass
         self.state.set_surface(table, box)
         self._rebuild()
         self.submit()
@@ -416,8 +465,8 @@ class Explorer:
         )
         rows = [pn.Row(name, ksel)]
         lr = spec.get("lr", hyperparameters(kind)["lr"] if known else 0.01)
-        lrnum = lr if isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0 else 0.01
-        slider = FastSlider(label=f"log10 lr ({lr:.3g})", start=-5, end=1, step=0.01,
+        lrnum = _num(lr, 0.01) if _num(lr, 0.01) > 0 else 0.01
+        slider = FastSlider(label=f"log10 lr ({lrnum:.3g})", start=-5, end=1, step=0.01,
                             value=round(math.log10(lrnum), 2), css_classes=["ls-lr"], width=280)  # fmt: skip
 
         def on_lr(event):
@@ -431,13 +480,16 @@ class Explorer:
             self.submit()
 
         slider.param.watch(on_lr, "value")
-        lrin = pn.widgets.FloatInput(label="lr", value=float(lr) if isinstance(lr, (int, float)) else None,
+        lrin = pn.widgets.FloatInput(label="lr", value=_num(lr, lrnum),
                                      width=130, css_classes=["ls-lr-value"])  # fmt: skip
 
         def on_lr_typed(event):
             if self._quiet:
                 return
             v = event.new
+            if v is None:
+                self._empty(("optimizers", label, "lr"))
+                return
             self.state.set(("optimizers", label, "lr"), v)
             if isinstance(v, (int, float)) and v > 0 and math.isfinite(v):
                 slider.label = f"log10 lr ({v:.3g})"
@@ -450,7 +502,7 @@ class Explorer:
         self.widgets[("optimizers", label, "log10 lr")] = slider
         rows += [slider, lrin]
         hp = hyperparameters(kind) if known else {}
-        inputs = [pn.widgets.FloatInput(label=k, value=float(spec.get(k, d)), width=90)
+        inputs = [pn.widgets.FloatInput(label=k, value=_num(spec.get(k, d), d), width=90)
                   for k, d in hp.items() if k != "lr"]  # fmt: skip
         for w in inputs:
             w.param.watch(self._edit(("optimizers", label, w.label)), "value")
@@ -481,7 +533,7 @@ class Explorer:
             for k, d in schedule_parameters(sname).items():
                 v = sched.get(k, d)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    w = pn.widgets.FloatInput(label=k, value=float(v), width=90)
+                    w = pn.widgets.FloatInput(label=k, value=_num(v), width=90)
                     w.param.watch(self._edit(("optimizers", label, "schedule", k),
                                              lambda x, d=d: int(x) if isinstance(d, int) and x is not None else x), "value")  # fmt: skip
                     ws.append(w)
@@ -490,8 +542,8 @@ class Explorer:
                 rows.append(pn.Row(*ws))
         if finite:
             b = spec.get("batch_size", self.state.get(("simulate", "batch_size"), "m"))
-            bs = pn.widgets.IntInput(label="batch size (0: the full batch)", value=0 if b == "m" else int(b),
-                                     start=0, width=200)  # fmt: skip
+            bs = pn.widgets.IntInput(label="batch size (0: the full batch)", value=0 if b == "m" else _int(b),
+                                     width=200)  # fmt: skip
             bs.param.watch(self._edit(("optimizers", label, "batch_size"), lambda x: "m" if not x else int(x)),
                            "value")  # fmt: skip
             rows.append(bs)
@@ -508,6 +560,9 @@ class Explorer:
             if self._quiet:
                 return
             self.state.set_kind(label, event.new)
+            opts = self.state.data["optimizers"]
+            if label == event.old and event.new not in opts:  # "gd" now runs rmsprop: call it so
+                self.state.rename(label, event.new, claims=False)  # its claims were about gd
             self._rebuild()
             self.submit()
 
@@ -538,23 +593,32 @@ class Explorer:
     def _starts_card(self):
         st = self.state
         kind = st.start_kind()
-        centre = st.start_centre() or [0.0, 0.0]
+        centre = [_num(c) for c in (st.start_centre() or [0.0, 0.0])] + [0.0]
         ksel = pn.widgets.Select(label="start", options=list(START_KINDS), value=kind if kind in START_KINDS else "point",
                                  css_classes=["ls-start-kind"])  # fmt: skip
         self._cx = pn.widgets.FloatInput(
-            label="centre x", value=float(centre[0]), width=100, css_classes=["ls-cx"]
+            label="centre x", value=centre[0], width=100, css_classes=["ls-cx"]
         )
-        self._cy = pn.widgets.FloatInput(label="centre y", value=float(centre[1]) if len(centre) > 1 else 0.0,
-                                         width=100, css_classes=["ls-cy"])  # fmt: skip
-        spread = pn.widgets.FloatInput(label="spread", value=st.start_spread(), width=100, start=0)
+        self._cy = pn.widgets.FloatInput(
+            label="centre y", value=centre[1], width=100, css_classes=["ls-cy"]
+        )
+        try:
+            spread_now, count_now = st.start_spread(), st.start_count()
+        except (TypeError, ValueError):  # values of the wrong type: the run's message names them
+            spread_now, count_now = 0.0, 1
+        spread = pn.widgets.FloatInput(label="spread", value=_num(spread_now), width=100)
         label = "points a side" if kind == "grid" else "trajectories"
         n = pn.widgets.IntInput(
-            label=label, value=st.start_count(), start=1, width=130, css_classes=["ls-n"]
+            label=label, value=_int(count_now, 1), width=130, css_classes=["ls-n"]
         )
 
         def change(**kw):
             if self._quiet:
                 return
+            for key, w in (("x", self._cx), ("y", self._cy), ("spread", spread), ("n", n)):
+                if w.value is None:
+                    self._empty(("starts", key))
+                    return
             dim = self.current.dim if self.current is not None else 2
             c = [self._cx.value, self._cy.value] + [0.0] * (dim - 2)
             self.state.set_starts(centre=c, dim=dim, **kw)
@@ -572,21 +636,21 @@ class Explorer:
 
     def _simulate_card(self):
         sim = self.state.data.get("simulate", {})
-        steps = pn.widgets.IntInput(label="steps", value=int(sim.get("steps", 100)), start=1, width=100,
+        steps = pn.widgets.IntInput(label="steps", value=_int(sim.get("steps", 100), 100), width=100,
                                     css_classes=["ls-steps"])  # fmt: skip
         steps.param.watch(self._edit(("simulate", "steps")), "value")
         nz = sim.get("noise", {})
-        sigma = pn.widgets.FloatInput(label="gradient noise σ", value=float(nz.get("sigma", 0.0)) if isinstance(nz, dict) else 0.0,
-                                      start=0, width=120, css_classes=["ls-noise"])  # fmt: skip
+        sigma = pn.widgets.FloatInput(label="gradient noise σ", value=_num(nz.get("sigma", 0.0)) if isinstance(nz, dict) else 0.0,
+                                      width=120, css_classes=["ls-noise"])  # fmt: skip
         sigma.param.watch(
             self._edit(("simulate", "noise"), lambda x: {"sigma": x} if x else None), "value"
         )
-        seed = pn.widgets.IntInput(label="seed", value=int(sim.get("seed", 0)), start=0, width=80)
+        seed = pn.widgets.IntInput(label="seed", value=_int(sim.get("seed", 0)), width=80)
         seed.param.watch(self._edit(("simulate", "seed")), "value")
         dtype = pn.widgets.Select(
             label="dtype",
             options=["float64", "float32"],
-            value=sim.get("dtype", "float64"),
+            value=sim.get("dtype") if sim.get("dtype") in ("float64", "float32") else "float64",
             width=100,
         )
         dtype.param.watch(self._edit(("simulate", "dtype")), "value")
@@ -624,7 +688,7 @@ class Explorer:
         self.widgets[("simulate", "events")] = ksel
         if kind in ("leave_ball", "enter_ball"):
             r = pn.widgets.FloatInput(
-                label="radius", value=float(spec.get("radius", 0.5)), start=0, width=100
+                label="radius", value=_num(spec.get("radius", 0.5), 0.5), width=100
             )
             r.param.watch(self._edit(("simulate", "events", name, "radius")), "value")
             self.widgets[("simulate", "events", name, "radius")] = r
@@ -632,10 +696,13 @@ class Explorer:
             c = spec.get("center")
             if isinstance(c, list) and len(c) == 2:
                 for i, axis in enumerate("xy"):
-                    w = pn.widgets.FloatInput(label=f"centre {axis}", value=float(c[i]), width=100)
+                    w = pn.widgets.FloatInput(label=f"centre {axis}", value=_num(c[i]), width=100)
 
                     def on_c(e, i=i):
                         if self._quiet:
+                            return
+                        if e.new is None:
+                            self._empty(("simulate", "events", name, "center"))
                             return
                         cc = list(self.state.get(("simulate", "events", name, "center")))
                         cc[i] = e.new
@@ -646,7 +713,7 @@ class Explorer:
                     rows.append(w)
         elif kind == "loss_below":
             lv = pn.widgets.FloatInput(
-                label="level", value=float(spec.get("level", 1e-3)), width=120
+                label="level", value=_num(spec.get("level", 1e-3), 1e-3), width=120
             )
             lv.param.watch(self._edit(("simulate", "events", name, "level")), "value")
             self.widgets[("simulate", "events", name, "level")] = lv
@@ -692,7 +759,11 @@ class Explorer:
         When some of the recipe's claims no longer hold (or no longer
         apply), its lesson is replaced: the file says only what its run shows.
         """
-        verdicts = self.current.verdicts if self.current is not None else []
+        view = self.current
+        if view is None or self.failed is not None or view.state != self.state:
+            # the page has not shown this state's run (yet): measure its claims now
+            view = self.session.run(self.state)
+        verdicts = view.verdicts
         claims = self.state.data.get("claims", []) or []
         keep = [c for c, v in zip(claims, verdicts, strict=False) if v[1] is True]
         data_state = self.state.copy()
@@ -709,7 +780,12 @@ class Explorer:
         return data_state.to_toml(claims=keep)
 
     def _export_toml(self):
-        return io.StringIO(self.export_toml())
+        try:
+            return io.StringIO(self.export_toml())
+        except ValueError as exc:  # the state cannot run: say why on the page
+            self._show_error(self._section_of(getattr(exc, "key", None) or ()),
+                             f"export: {getattr(exc, 'detail', None) or exc}")  # fmt: skip
+            raise
 
     def _export_render(self, fmt: str):
         """The state drawn by its recipe's renderer as ``fmt`` (gif, mp4), as a file object."""
@@ -738,14 +814,38 @@ class Explorer:
         return data
 
     def _on_apply_toml(self, _) -> None:
+        """Replace the state by the TOML text; a text that does not parse changes nothing."""
+        self.toml_error.visible = False
         try:
             state = State.from_toml(self.toml.value or "", self.state.name)
         except ValueError as exc:
-            self._show_error("general", str(exc))
+            self.toml_error.object, self.toml_error.visible = html.escape(str(exc)), True
             return
         self.state = state
         self._rebuild()
         self.submit()
+        if self.failed is not None or any(p.visible for p in self._errors.values()):
+            self.toml_error.object = "applied; see the message next to the field it names above"
+            self.toml_error.visible = True
+
+    def _render_kind(self) -> str:
+        kind = self.state.get(("render", "kind"))
+        return kind if kind in recipes.RENDERERS else "swarm"
+
+
+def _num(v, default=0.0) -> float:
+    """``v`` if it is a finite real number (a control shows it), else ``default``.
+
+    A recipe or link may hold a string where a number belongs; the control then
+    shows ``default`` and the run's message names the field and the bad value.
+    """
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return float(v) if ok else float(default)
+
+
+def _int(v, default=0) -> int:
+    """``v`` if it is an integer (a control shows it), else ``default``."""
+    return v if isinstance(v, int) and not isinstance(v, bool) else int(default)
 
 
 def _css(text: str) -> str:

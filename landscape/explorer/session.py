@@ -44,7 +44,7 @@ LIMITS = {
 }
 #: Quantiles of the loss band (lower, median, upper).
 QUANTILES = (0.1, 0.5, 0.9)
-#: One simulation at a time in the process: runs share the cores.
+#: One live run at a time in the process (runs share the cores; a GIF/MP4 export runs beside them).
 _SIM_LOCK = threading.Lock()
 
 
@@ -68,6 +68,8 @@ class View:
     field: object = None  # the map (render._maps.Field) when the surface changed, else None
     axes: tuple = ("x", "y")
     note: str = ""  # what was adjusted for the live view (thinned frames, ...)
+    state: object = None  # the State that ran (Session.run sets it)
+    total_steps: int = 0  # the steps each run was given (the last frame may be before it)
     extras: dict = _field(default_factory=dict)
 
     def frame(self, i: int):
@@ -212,6 +214,7 @@ class Session:
         self.on_view = on_view
         self.on_error = on_error
         self.surfaces: dict = {}  # [surface] table (JSON) -> Surface (recipes.from_dict's cache)
+        self._surfaces_lock = threading.RLock()  # the worker, the page's loop and exports share it
         self._field_of: dict = {}  # id(surface), box -> map Field
         self._shown_field = None
         self._pending: State | None = None
@@ -222,16 +225,23 @@ class Session:
         self.busy = False
 
     # -- synchronous --------------------------------------------------------------
+    def recipe(self, state: State):
+        """``state``'s validated recipe, its surface from (and kept in) this session's cache."""
+        with self._surfaces_lock:
+            rec = state.recipe(self.surfaces)
+            _trim(self.surfaces)
+            return rec
+
     def validate(self, state: State):
         """``(recipe to simulate, note)`` or raise :class:`RecipeError` naming the field."""
         # the whole recipe, claims aside: a claim naming a renamed optimizer must not block the run
         bare = type(state)({k: v for k, v in state.data.items() if k != "claims"}, state.name)
-        rec = bare.recipe(self.surfaces)
+        rec = self.recipe(bare)
         dim = rec.surface.dim if rec.surface is not None else 2
         if not rec.simulates:
             return rec, ""
         data, note = live_data(state, dim)
-        live = type(state)(data, state.name).recipe(self.surfaces)
+        live = self.recipe(type(state)(data, state.name))
         n_opt, n = len(live.optimizers), len(live.x0)
         work = n * n_opt * live.simulate_options["steps"]
         if work > LIMITS["work"]:
@@ -262,12 +272,12 @@ class Session:
             fld = map_field(recipe)
         self._field_of[key] = (recipe.surface, fld)  # most recent last
         _trim(self._field_of)
-        _trim(self.surfaces)
         new_field = fld if fld is not self._shown_field else None
         self._shown_field = fld
         verdicts = self.verdicts(state, recipe, result)
         view = prepare(result, recipe, new_field, verdicts, note)
         view.timings = {"simulate": t1 - t0, "prepare": time.perf_counter() - t1}
+        view.state, view.total_steps = state, int(recipe.simulate_options["steps"])
         self.runs += 1
         return view
 

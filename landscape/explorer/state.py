@@ -252,8 +252,12 @@ class State:
                 keep[k] = v
         self.data["optimizers"][label] = {"kind": kind, **keep}
 
-    def rename(self, label: str, new: str) -> None:
-        """Rename an optimizer, keeping the order."""
+    def rename(self, label: str, new: str, claims: bool = True) -> None:
+        """Rename an optimizer, keeping the order; ``claims``: the claims follow the new name.
+
+        (After a change of kind the claims were about the old optimizer: they
+        should not follow, and then no longer apply.)
+        """
         opts = self.data["optimizers"]
         if new in opts and new != label:
             raise ValueError(f"label {new!r} is already used")
@@ -262,21 +266,40 @@ class State:
         spec = opts[label]
         spec.setdefault("kind", label)
         self.data["optimizers"] = {(new if k == label else k): v for k, v in opts.items()}
+        for claim in (self.data.get("claims", []) or []) if claims else ():
+            if not isinstance(claim, dict):
+                continue
+            for key in _CLAIM_NAMES:
+                v = claim.get(key)
+                if v == label:
+                    claim[key] = new
+                elif isinstance(v, list):
+                    claim[key] = [new if x == label else x for x in v]
 
     # -- surface --------------------------------------------------------------------
     def set_surface(self, table: dict, box=None) -> None:
         """Put a new ``[surface]`` in; ``box`` (its plotting box) re-centres the starts.
 
-        Events and claims that were about the old surface are dropped, as
-        are mini-batch sizes when the new surface is not a finite sum.
+        Events and claims that were about the old surface are dropped (and the
+        lesson, which they measured, says so), as are mini-batch sizes when the
+        new surface is not a finite sum; a figure that needs an event (the
+        survival curves) becomes the explorer's swarm.
         """
+        if (
+            self.data.get("claims")
+            or self.data.get("lesson", DEFAULT["lesson"]) != DEFAULT["lesson"]
+        ):
+            self.data["lesson"] = f"Explored by hand from {self.name}, on another surface."
         self.data["surface"] = dict(table)
         sim = self.data.setdefault("simulate", {})
         sim.pop("events", None)
         self.data.pop("claims", None)
         render = self.data.get("render", {})
         spec = recipes.RENDERERS.get(render.get("kind"))
-        if "event" not in getattr(spec, "required", ()):  # it named one of the dropped events
+        if "event" in getattr(spec, "required", ()):
+            self.data["render"] = dict(DEFAULT["render"])
+            sim["record_every"] = sim.get("record_every") or 1  # a swarm draws frames
+        else:  # it named one of the dropped events
             render.pop("event", None)
         if table.get("name") not in _FINITE_SUMS:
             sim.pop("batch_size", None)
@@ -341,6 +364,8 @@ class State:
 # what the controls offer
 # ---------------------------------------------------------------------------
 _FINITE_SUMS = ("linear_regression", "logistic_regression", "tanh_network")
+#: The keys of a claim table that name optimizers (see landscape.claims).
+_CLAIM_NAMES = ("of", "less_than", "more_than", "other")
 _explorable: list | None = None
 
 

@@ -9,7 +9,19 @@ them.  Per frame only the swarm's ``x``/``y`` columns travel to the page
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, CustomJS, LinearColorMapper, Range1d, Span
+from bokeh.models import (
+    BasicTicker,
+    BasicTickFormatter,
+    ColumnDataSource,
+    CustomJS,
+    LinearColorMapper,
+    LinearScale,
+    LogScale,
+    LogTicker,
+    LogTickFormatter,
+    Range1d,
+    Span,
+)
 from bokeh.plotting import figure
 
 from ..render._maps import BG_COLOURS
@@ -81,7 +93,7 @@ class MapView:
         self.view = None
         self._trails = False
 
-    def set_field(self, field, axes=("x", "y"), note="") -> None:
+    def set_field(self, field, axes=("x", "y")) -> None:
         """Draw a new surface map (a :class:`landscape.render._maps.Field`)."""
         b = field.box
         T = np.asarray(field.T, dtype=np.float64)
@@ -96,6 +108,9 @@ class MapView:
         self.fig.x_range.start, self.fig.x_range.end = float(b[0, 0]), float(b[0, 1])
         self.fig.y_range.start, self.fig.y_range.end = float(b[1, 0]), float(b[1, 1])
         self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = axes[0], axes[1]
+
+    def set_note(self, note: str) -> None:
+        """The title: what a click does, and what of the run is drawn (thinned, a slice)."""
         self.fig.title.text = "click on the map to move the start" + (f" · {note}" if note else "")
 
     def set_start(self, centre, event=None) -> None:
@@ -153,38 +168,47 @@ class LossView:
         self.fig.patches("xs", "ys", source=self.bands, color="color", alpha=0.18, line_alpha=0)
         self.fig.multi_line("xs", "ys", source=self.medians, color="color", line_width=2.5,
                             legend_field="label")  # fmt: skip
-        self.fig.legend.location = "top_right"
+        self.fig.legend.location = "bottom_left"  # curves start high on the left
         self.fig.legend.background_fill_alpha = 0.7
         self.step = Span(location=0, dimension="height", line_color="grey", line_dash="dashed")
         self.fig.add_layout(self.step)
 
     def set_view(self, view) -> None:
-        """Draw the run's loss quantiles (log axis when every value is positive)."""
+        """Draw the run's loss quantiles: a log axis when every value is positive, else linear."""
         steps = view.steps.astype(np.float64)
         lo, med, hi = view.loss
         fin = view.loss[np.isfinite(view.loss)]
-        positive = fin.size and fin.min() > 0
-        shift = 0.0 if positive else (float(-fin.min()) * 1.05 + 1e-12 if fin.size else 0.0)
+        log = bool(fin.size) and float(fin.min()) > 0
+        self._scale(log)
+        floor = _TINY if log else -np.inf
         bx, by, mx, my = [], [], [], []
         for k in range(len(view.names)):
             ok = np.isfinite(med[k])
             bx.append(np.concatenate([steps[ok], steps[ok][::-1]]))
-            by.append(np.concatenate([lo[k][ok], hi[k][ok][::-1]]) + shift)
+            by.append(np.maximum(np.concatenate([lo[k][ok], hi[k][ok][::-1]]), floor))
             mx.append(steps[ok])
-            my.append(med[k][ok] + shift)
-        self.bands.data = {
-            "xs": bx,
-            "ys": [np.maximum(y, _TINY) for y in by],
-            "color": view.colours,
-        }
-        self.medians.data = {"xs": mx, "ys": [np.maximum(y, _TINY) for y in my],
-                             "color": view.colours, "label": list(view.names)}  # fmt: skip
+            my.append(np.maximum(med[k][ok], floor))
+        self.bands.data = {"xs": bx, "ys": by, "color": view.colours}
+        self.medians.data = {"xs": mx, "ys": my, "color": view.colours, "label": list(view.names)}
         self.fig.x_range.start, self.fig.x_range.end = 0.0, float(max(steps[-1], 1))
         if fin.size:
-            top, bottom = float(fin.max() + shift), float(fin.min() + shift)
-            bottom = max(bottom, top * 1e-14, _TINY)
-            self.fig.y_range.start, self.fig.y_range.end = bottom / 2, max(top * 2, bottom * 10)
-        self.fig.yaxis.axis_label = "loss" if shift == 0 else f"loss + {shift:.3g}"
+            top, bottom = float(fin.max()), float(fin.min())
+            if log:
+                bottom = max(bottom, top * 1e-14, _TINY)
+                start, end = bottom / 2, max(top * 2, bottom * 10)
+            else:
+                pad = 0.05 * (top - bottom) or 0.5
+                start, end = bottom - pad, top + pad
+            self.fig.y_range.start, self.fig.y_range.end = start, end
+
+    def _scale(self, log: bool) -> None:
+        """Switch the loss axis between log and linear (the scale, its ticks and their labels)."""
+        if isinstance(self.fig.y_scale, LogScale) == log:
+            return
+        axis = self.fig.yaxis[0]
+        self.fig.y_scale = LogScale() if log else LinearScale()
+        axis.ticker = LogTicker() if log else BasicTicker()
+        axis.formatter = LogTickFormatter() if log else BasicTickFormatter()
 
     def show(self, step: float) -> None:
         self.step.location = float(step)
