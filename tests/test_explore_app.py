@@ -140,10 +140,14 @@ def test_export_keeps_only_the_claims_that_hold():
     assert all(v.holds for v in recipe.check())
 
 
-def test_export_renders_the_state(tmp_path):
+@pytest.mark.parametrize("fmt", ["gif", "mp4"])
+def test_export_renders_the_state(fmt):
+    import asyncio
+
     ex = _explorer("momentum_bowl", steps=12, record_every=1)
-    gif = ex._export_render("gif").getvalue()
-    assert gif[:4] == b"GIF8"
+    data = asyncio.run(ex._export_in_background(fmt)).getvalue()
+    assert data[:4] == b"GIF8" if fmt == "gif" else data[4:8] == b"ftyp"
+    assert f"{fmt.upper()} rendered" in ex.status.object
 
 
 def test_toml_editor_applies_or_says_what_is_wrong(bowl):
@@ -309,3 +313,33 @@ def test_export_measures_the_state_it_writes():
     assert data["optimizers"]["momentum"]["lr"] == 1e-4
     recipe = recipes.from_dict(data, "momentum_bowl")
     assert all(v.holds for v in recipe.check())
+
+
+def test_ctrl_c_stops_the_server_promptly():
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [sys.executable, "-m", "landscape.cli", "explore", "rmsprop_bowl", "--no-browser",
+            "--port", str(port)]  # fmt: skip
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:  # fmt: skip
+        end = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/explore", timeout=30).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < end, proc.stdout.read()
+                time.sleep(0.2)
+        t = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+        assert time.monotonic() - t < 10 and proc.returncode in (0, 130)
