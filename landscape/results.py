@@ -338,6 +338,59 @@ class Result:
             batch_loss=None if first.batch_loss is None else stack(lambda r: r.batch_loss),
         )
 
+    def to_xarray(self, loss: bool = True):
+        """The run as a labelled :class:`xarray.Dataset` (``pip install "landscape[sweep]"``).
+
+        Dimensions: ``optimizer`` (the names; coordinate ``kind``),
+        ``trajectory`` (0 .. n-1), ``coord`` (0 .. d-1), ``event`` (the event
+        names), and for the recorded frames ``recorded`` (the first
+        ``record`` trajectories) and ``frame`` (coordinate ``step``).
+        Variables: ``x0``, ``final``, ``final_loss``, ``diverged`` and
+        ``event_step`` (steps, -1 = never), ``positions`` and, with ``loss``
+        and a surface, ``loss`` at the frames.  ``attrs["config"]`` is the
+        run's configuration as JSON, so the dataset can be written to Zarr or
+        netCDF as it is.  :mod:`landscape.stats` reads ``event_step`` and
+        ``diverged`` like the Result's own arrays.
+        """
+        try:
+            import xarray as xr
+        except ImportError as exc:
+            raise ImportError(
+                f'to_xarray needs xarray: pip install "landscape[sweep]" ({exc})'
+            ) from None
+        kinds = [o.get("kind", "") for o in self.config.get("optimizers", [])]
+        if len(kinds) != self.n_optimizers:
+            kinds = [""] * self.n_optimizers
+        events = list(self.events)
+        rec = self.positions.shape[1]
+        ev = (
+            np.stack([self.events[e] for e in events], axis=-1)
+            if events
+            else np.zeros((self.n_optimizers, self.n, 0), dtype=np.int64)
+        )
+        data = {
+            "x0": (("trajectory", "coord"), self.x0),
+            "final": (("optimizer", "trajectory", "coord"), self.final),
+            "final_loss": (("optimizer", "trajectory"), self.final_loss),
+            "diverged": (("optimizer", "trajectory"), self.diverged),
+            "event_step": (("optimizer", "trajectory", "event"), ev),
+            "positions": (("optimizer", "recorded", "frame", "coord"), self.positions),
+        }
+        if loss and self.positions.size and self.surface is not None:
+            data["loss"] = (("optimizer", "recorded", "frame"), self.loss)
+        text = lambda v: np.asarray(v, dtype=object)  # noqa: E731 - variable-length strings (Zarr v3 has a spec)
+        coords = {
+            "optimizer": text(self.names),
+            "kind": ("optimizer", text(kinds)),
+            "trajectory": np.arange(self.n),
+            "recorded": np.arange(rec),
+            "coord": np.arange(self.x0.shape[1]),
+            "event": text(events),
+            "step": ("frame", np.asarray(self.frame_steps, dtype=np.int64)),
+        }
+        attrs = {"config": json.dumps(self.config, default=str), "steps": self.steps}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
     def save(self, path) -> Path:
         """Write an ``.npz`` file (arrays + JSON config); read it with :func:`load`.
 
