@@ -109,7 +109,7 @@ def _step_rows(t, n, X, G, F, S, live, DT, ET, RUN, SC, Z, ONES, OK, R2, plan, s
                     # one draw per (trajectory, step): the same under every optimizer
                     for k in range(d):
                         Z[k, 0] = 0.0
-                    add_noise(Z, 1.0, plan.seed_key, j, t, 1)
+                    add_noise(Z, 1.0, plan.seed_key, plan.traj0 + j, t, 1)
                     have_noise = True
                 for k in range(d):
                     g[k] += plan.sigma * Z[k, 0]

@@ -133,7 +133,7 @@ def _make_kernel(stage, B, nrt, label):
                     # stop asked (Ctrl-C): leave at once, the run's outputs are dropped
                     halted = True
                     break
-                stage(X, G, F, plan.P, t, j0, bsize, plan.seed_key, idx, keys)
+                stage(X, G, F, plan.P, t, plan.traj0 + j0, bsize, plan.seed_key, idx, keys)
                 check_divergence(t, X, G, F, plan.bound, plan.big, live, DT, OK)
                 test_events(t, X, F, plan.ev_kind, plan.ev_center, plan.ev_val, live, ET, R2)
                 if n_rec > 0 and t % plan.rec_every == 0:
@@ -141,7 +141,7 @@ def _make_kernel(stage, B, nrt, label):
                 if t == plan.steps:
                     break
                 if plan.sigma > 0.0:
-                    add_noise(G, plan.sigma, plan.seed_key, j0, t, nl)
+                    add_noise(G, plan.sigma, plan.seed_key, plan.traj0 + j0, t, nl)
                 begin_step(kind, hp, skind, srow, t, run, sc)
                 update_lanes(rule, X, G, S, live, sc)
             if halted:

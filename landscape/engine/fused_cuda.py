@@ -129,7 +129,7 @@ def _make_kernel(family, finite_sum, D, dtype):
                 run[q] = SR[o, q, j]
         rec = plan.rec_every > 0 and jg < plan.rec_n
         for t in range(t_lo, t_hi):
-            stage(X, G, F, plan.P, t, jg, bsize, plan.seed_key, idx, keys)
+            stage(X, G, F, plan.P, t, plan.traj0 + jg, bsize, plan.seed_key, idx, keys)
             check_divergence(t, X, G, F, plan.bound, plan.big, live, DTs, OK)
             test_events(t, X, F, plan.ev_kind, plan.ev_center, plan.ev_val, live, ET, R2)
             if rec and t % plan.rec_every == 0:
@@ -137,7 +137,7 @@ def _make_kernel(family, finite_sum, D, dtype):
             if t == plan.steps:
                 break
             if plan.sigma > 0.0:
-                add_noise(G, plan.sigma, plan.seed_key, jg, t, 1)
+                add_noise(G, plan.sigma, plan.seed_key, plan.traj0 + jg, t, 1)
             begin_step(kind, hp, skind, srow, t, run, sc)
             update_lanes(rule, X, G, S, live, sc)
         if t_hi > plan.steps:

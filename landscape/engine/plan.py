@@ -60,6 +60,9 @@ class Plan(NamedTuple):
     sigma: float
     #: key of the counter-based generator
     seed_key: np.uint64
+    #: global index of the first trajectory: noise and mini-batch shuffles are keyed on
+    #: ``traj0 + j``, so a run of starts ``a:b`` with ``traj0 = a`` is rows ``a:b`` of the whole
+    traj0: int
     #: ``(E,)`` int64 event kinds
     ev_kind: np.ndarray
     #: ``(E, d)`` event centres in the run's dtype
@@ -92,7 +95,7 @@ class Plan(NamedTuple):
 
 
 def plan(kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma, seed_key,
-         events, bound, ftz, out: Outputs) -> Plan:  # fmt: skip
+         events, bound, ftz, out: Outputs, traj0: int = 0) -> Plan:  # fmt: skip
     """A :class:`Plan` with every field in the type the kernels are compiled for.
 
     ``events`` is ``(kinds, centres, values)`` from :func:`landscape.events.pack`;
@@ -113,6 +116,7 @@ def plan(kinds, hp, skinds, srows, batch, P, steps, rec_every, rec_n, sigma, see
         rec_n=int(rec_n),
         sigma=float(sigma),
         seed_key=np.uint64(seed_key),
+        traj0=int(traj0),
         ev_kind=np.ascontiguousarray(ev_kind, dtype=np.int64),
         ev_center=np.ascontiguousarray(ev_center, dtype=dt),
         ev_val=np.ascontiguousarray(ev_val, dtype=dt),

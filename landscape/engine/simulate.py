@@ -150,6 +150,7 @@ def simulate(
     backend: str = "cpu",
     flush_denormals: bool | None = None,
     progress: bool | None = None,
+    first_trajectory: int = 0,
 ) -> Result:
     r"""Run every optimizer from every start on ``surface`` for ``steps`` updates.
 
@@ -213,6 +214,12 @@ def simulate(
         A progress bar (tqdm, on stderr) for fused CPU runs that last more
         than 2 s.  None (default): when stderr is a terminal and ``CI`` is not
         set.  Ctrl-C stops any run within about a step (``KeyboardInterrupt``).
+    first_trajectory : int
+        Global index of the first start (default 0).  Gradient noise and
+        mini-batch shuffles are keyed on the trajectory's global index, so
+        ``simulate(..., x0[a:b], first_trajectory=a)`` gives exactly rows
+        ``a:b`` of the run of all of ``x0``: a large study can be cut into
+        chunks, run anywhere and in any order, with the same numbers.
 
     Returns
     -------
@@ -234,6 +241,8 @@ def simulate(
         else V.integer("record_every", record_every, minimum=0, maximum=V.MAX_STEPS)
     )
     rec_n = n if record is None else min(n, V.integer("record", record, minimum=0))
+    first_trajectory = V.integer("first_trajectory", first_trajectory, minimum=0,
+                                 maximum=2**62 - n)  # fmt: skip
     if rec_every == 0:
         rec_n = 0
     if isinstance(dtype, type) or isinstance(dtype, np.dtype):
@@ -286,7 +295,7 @@ def simulate(
     X0c = np.ascontiguousarray(X0, dtype=dt)
     run_plan = plan(
         kinds, hp, skinds, srows, batch, surface.params, steps, rec_every, rec_n, sigma,
-        seed_key_of(seed), (ev_kind, ev_center, ev_val), bound, ftz, out,
+        seed_key_of(seed), (ev_kind, ev_center, ev_val), bound, ftz, out, first_trajectory,
     )  # fmt: skip
     if is_batched:
         _batched.run(surface, X0c, run_plan)
@@ -327,6 +336,7 @@ def simulate(
         "diverge_at": bound,
         "backend": where,
         "versions": _versions(),
+        **({"first_trajectory": first_trajectory} if first_trajectory else {}),
     }
     if is_batched:
         config["engine"] = "batched"

@@ -286,3 +286,15 @@ def test_interrupt_between_launches_propagates(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         _cuda_run(monkeypatch, 0, surf, ls.optim.adam(), [[0.0, 0.0]], 50)
     assert len(calls) == 3
+
+
+def test_first_trajectory_keys_noise_and_shuffles_on_the_cuda_backend_too():
+    """A chunk of starts run with first_trajectory = a is rows a:b of the whole run (#17)."""
+    surf = ls.surfaces.linear_regression(m=13, seed=1)
+    x0 = ls.starts.normal(11, [0.5, 0.5], 0.5, seed=2)
+    opts = {"sgd": ls.optim.sgd(0.3), "adam": ls.optim.adam(0.05)}
+    kw = dict(record_every=3, batch_size=[1, 4], noise=ls.noise.gaussian(0.2), seed=4)
+    whole = ls.simulate(surf, opts, x0, 9, backend="cpu", **kw)
+    part = ls.simulate(surf, opts, x0[4:11], 9, backend="cuda", first_trajectory=4, **kw)
+    np.testing.assert_allclose(part.final, whole.final[:, 4:11], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(part.positions, whole.positions[:, 4:11], rtol=1e-12, atol=1e-12)
