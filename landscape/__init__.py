@@ -24,7 +24,7 @@ from .optim import noise, schedules
 from .results import Result, load
 
 # imported on first use (scipy.stats, scipy.sparse, the renderers): import landscape stays fast
-_LAZY = ("analysis", "claims", "escape", "explorer", "recipes", "render", "stats")
+_LAZY = ("analysis", "claims", "escape", "explorer", "recipes", "render", "stats", "study")
 
 
 def explore(recipe=None):
@@ -74,5 +74,6 @@ __all__ = [
     "simulate",
     "starts",
     "stats",
+    "study",
     "surfaces",
 ]

@@ -452,7 +452,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--draw", default="canvas", choices=["canvas", "webgl"],
                    help="how the map draws: the 2-D canvas (default) or WebGL (a graphics card)")  # fmt: skip
     s.set_defaults(func=_cmd_explore)
+
+    s = sub.add_parser(
+        "sweep",
+        help="run a study (a grid of optimizers, hyperparameters, surfaces, noise, seeds) on "
+        "Dask into a Zarr store",
+        description="Run the study SPEC.toml (see README, 'Studies on a cluster') as Dask tasks "
+        "and store it in OUT.zarr as they finish; an interrupted study resumes. Needs the sweep "
+        'extra: pip install "landscape[sweep]".',
+    )
+    s.add_argument("spec", help="the study file (TOML)")
+    s.add_argument("-o", "--output", required=True, metavar="OUT.zarr", help="the Zarr store")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")  # fmt: skip
+    s.add_argument("--workers", default=None,
+                   help="local cluster: worker processes (default: one per core; 0: this process)")  # fmt: skip
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_cmd_sweep)
     return p
+
+
+def _cmd_sweep(args) -> int:
+    """``landscape sweep``: check the study, then run it."""
+    workers = None if args.workers is None else _positive_int("--workers", args.workers)
+    try:
+        from . import study
+    except ImportError as exc:
+        raise ImportError(f'landscape sweep needs pip install "landscape[sweep]" ({exc})') from None
+    st = study.load(args.spec)
+    ds = study.run(st, args.output, scheduler=args.scheduler, workers=workers,
+                   progress=not args.quiet)  # fmt: skip
+    print(f"{args.output}: " + ", ".join(f"{k} {v}" for k, v in ds.sizes.items() if k != "chunk"))
+    return 0
 
 
 def _cmd_explore(args) -> int:

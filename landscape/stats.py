@@ -141,12 +141,43 @@ def _check_event(result, event: str) -> np.ndarray:
 
 
 def times(result, event: str) -> dict[str, Times]:
-    """Censored durations of ``event`` per optimizer name (see module docstring)."""
+    """Censored durations of ``event`` per optimizer name (see module docstring).
+
+    ``result`` may also be a labelled dataset (:meth:`landscape.Result.to_xarray`,
+    a stored study: :func:`landscape.study.open_result`) narrowed with
+    ``.sel(...)`` to one axis besides ``trajectory``: its values (as text)
+    are then the names, e.g. ``survival(ds.sel(dim=10, beta=0.9), "escaped")``
+    gives one curve per learning rate.  So every function here works on it.
+    """
+    if hasattr(result, "data_vars"):
+        return _dataset_times(result, event)
     ev = _check_event(result, event)
     div = np.asarray(result.diverged)
     return {
         name: Times.from_arrays(ev[i], div[i], result.steps) for i, name in enumerate(result.names)
     }
+
+
+def _dataset_times(ds, event: str) -> dict[str, Times]:
+    """:func:`times` of an xarray dataset with one axis left besides trajectory (and event)."""
+    if "event_step" not in ds or event not in [str(e) for e in ds["event"].values]:
+        have = [str(e) for e in ds["event"].values] if "event" in ds.coords else []
+        raise ValueError(f"event must be one of {have}, got {event!r}")
+    ev = ds["event_step"].sel(event=event)
+    left = [d for d in ev.dims if d != "trajectory"]
+    if len(left) != 1:
+        raise ValueError(
+            "the dataset must have one axis left besides trajectory (its values name the curves); "
+            f"it has {left or 'none'}: select the others first, e.g. ds.sel("
+            + ", ".join(f"{d}=..." for d in left[1:])
+            + ")"
+        )
+    axis = left[0]
+    ev = ev.transpose(axis, "trajectory").values
+    div = ds["diverged"].transpose(axis, "trajectory").values
+    horizon = int(ds.attrs["steps"])
+    return {str(v): Times.from_arrays(ev[i], div[i], horizon)
+            for i, v in enumerate(ds[axis].values)}  # fmt: skip
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""Running a study as Dask tasks and storing it in Zarr as the tasks finish.
+
+Each task runs one launch cell on one chunk of trajectories
+(:func:`run_task`, a pure function of the study, the cell and the chunk);
+the client writes its arrays into their region of the Zarr store and then
+marks the task done, so an interrupted study resumes without recomputing
+finished tasks, and a task lost with its worker is simply run again.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .. import events as _events
+from .. import optim, starts, surfaces
+from ..engine import simulate
+from .spec import Study, StudyError
+
+__all__ = ["make_optimizers", "make_surface", "open_result", "run", "run_task"]
+
+
+def make_surface(study: Study, cell: dict):
+    """The surface of a launch cell (its surface-parameter axes over the fixed ones)."""
+    params = {k: v for k, v in study.surface.items() if k != "name"}
+    params.update(
+        {k: v for k, v in cell.items() if k not in ("noise", "batch_size", "seed", "radius")}
+    )
+    return getattr(surfaces, study.surface["name"])(**params)
+
+
+def make_optimizers(study: Study) -> list:
+    """Every optimizer setting of the grid, in :meth:`Study.optimizer_cells` order."""
+    out = []
+    for cell in study.optimizer_cells():
+        hp = {k: v for k, v in study.optimizer.items() if k != "kind"}
+        hp.update({k: v for k, v in cell.items() if k != "optimizer"})
+        kind = cell.get("optimizer", study.optimizer.get("kind"))
+        ctor = getattr(optim, kind)
+        names = inspect.signature(ctor).parameters
+        out.append(ctor(**{k: v for k, v in hp.items() if k in names}))
+    return out
+
+
+def _vector(v, dim):
+    return np.full(dim, float(v)) if isinstance(v, (int, float)) else np.asarray(v, dtype=float)
+
+
+def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
+    """Simulate one launch cell on trajectories ``first:stop``; the arrays the study keeps."""
+    surf = make_surface(study, cell)
+    d = surf.dim
+    sp = {k: v for k, v in study.starts.items() if k not in ("kind", "seed")}
+    for key in ("x", "mean", "low", "high", "center"):
+        if key in sp:
+            sp[key] = _vector(sp[key], d)
+    if "radius" in cell:
+        sp["radius"] = cell["radius"]
+    seed = int(cell.get("seed", study.starts.get("seed", 0)))
+    x0 = starts.indexed(study.starts["kind"], stop - first, first=first, seed=seed, **sp)
+    evs = {}
+    for name, spec in study.events.items():
+        spec = dict(spec)
+        kind = spec.pop("kind")
+        if "center" in spec:
+            spec["center"] = _vector(spec["center"], d)
+        evs[name] = getattr(_events, kind)(**spec)
+    sigma = float(cell.get("noise", 0.0))
+    kw = {}
+    if "batch_size" in cell:
+        kw["batch_size"] = cell["batch_size"]
+    if study.diverge_at is not None:
+        kw["diverge_at"] = study.diverge_at
+    res = simulate(surf, make_optimizers(study), x0, study.steps, record_every=0,
+                   dtype=study.dtype, seed=seed, noise=_events_noise(sigma), events=evs,
+                   first_trajectory=first, progress=False, **kw)  # fmt: skip
+    out = {"final_loss": res.final_loss.astype(np.float64), "diverged": res.diverged}
+    if evs:
+        out["event_step"] = np.stack([res.events[e] for e in study.events], axis=-1)
+    if "final" in study.keep:
+        out["final"] = res.final.astype(np.float64)
+    return out
+
+
+def _events_noise(sigma):
+    from ..optim import noise
+
+    return noise.gaussian(sigma) if sigma > 0 else None
+
+
+# ---------------------------------------------------------------------------
+# the store
+# ---------------------------------------------------------------------------
+def _template(study: Study):
+    """The empty dataset: dims (launch axes..., optimizer axes..., trajectory[, event, coord])."""
+    import dask.array as da
+    import xarray as xr
+
+    la, oa = study.launch_axes, study.optimizer_axes
+    dims = [*la, *oa, "trajectory"]
+    shape = (
+        [len(study.axes[a]) for a in la] + [len(study.axes[a]) for a in oa] + [study.trajectories]
+    )
+    chunks = [1] * len(la) + [len(study.axes[a]) for a in oa] + [study.chunk]
+    data = {
+        "final_loss": (dims, da.full(shape, np.nan, chunks=chunks)),
+        "diverged": (dims, da.full(shape, -2, dtype=np.int64, chunks=chunks)),
+    }
+    if study.events:
+        e = len(study.events)
+        data["event_step"] = (
+            [*dims, "event"],
+            da.full([*shape, e], -2, dtype=np.int64, chunks=[*chunks, e]),
+        )
+    if "final" in study.keep:
+        dim = make_surface(study, study.launches()[0]).dim
+        if "dim" in study.axes:
+            raise StudyError("keep.what = final needs one dimension: dim is an axis")
+        data["final"] = ([*dims, "coord"], da.full([*shape, dim], np.nan, chunks=[*chunks, dim]))
+    n_chunks = len(study.chunks())
+    data["done"] = ([*la, "chunk"], da.zeros([len(study.axes[a]) for a in la] + [n_chunks],
+                                             dtype=np.int8, chunks=[1] * (len(la) + 1)))  # fmt: skip
+    coords = {a: _coord(study.axes[a]) for a in (*la, *oa)}
+    coords["trajectory"] = np.arange(study.trajectories)
+    if study.events:
+        coords["event"] = np.asarray(list(study.events), dtype=object)
+    return xr.Dataset(data, coords=coords, attrs={"study": study.to_json(), "steps": study.steps})
+
+
+def _coord(values):
+    if all(isinstance(v, str) for v in values):
+        return np.asarray(values, dtype=object)
+    return np.asarray(values)
+
+
+def open_result(path):
+    """The stored study as an :class:`xarray.Dataset` (lazily loaded)."""
+    import xarray as xr
+
+    return xr.open_zarr(path, consolidated=False)
+
+
+def _prepare_store(study: Study, path: Path):
+    """Create the store, or check that an existing one holds this very study; the done flags."""
+    import xarray as xr
+
+    if (path / "zarr.json").exists() or (path / ".zgroup").exists():
+        ds = xr.open_zarr(path, consolidated=False)
+        if ds.attrs.get("study") != study.to_json():
+            raise StudyError(f"{path} holds another study; give a new output path or remove it")
+        return ds["done"].values
+    if path.exists() and any(path.iterdir()):
+        raise StudyError(f"{path} exists and is not a study store; give a new output path")
+    _template(study).to_zarr(path, compute=False, consolidated=False, mode="w")
+    # the fill values are written lazily: write the done flags (all 0) for real
+    tmpl = _template(study)
+    tmpl[["done"]].to_zarr(path, consolidated=False, mode="r+")
+    return np.zeros(tmpl["done"].shape, dtype=np.int8)
+
+
+def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
+    """Write one task's arrays into its region, then mark it done (in that order)."""
+    import xarray as xr
+
+    la, oa = study.launch_axes, study.optimizer_axes
+    cell_index = np.unravel_index(li, [len(study.axes[a]) for a in la]) if la else ()
+    a, b = study.chunks()[ci]
+    region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
+    region["trajectory"] = slice(a, b)
+    shape_opt = [len(study.axes[x]) for x in oa]
+    data = {}
+    for name, arr in arrays.items():
+        extra = arr.shape[2:]  # (optimizer, trajectory, ...) -> (1,.., opt axes.., trajectory, ...)
+        arr = arr.reshape([1] * len(la) + shape_opt + [b - a, *extra])
+        dims = [*la, *oa, "trajectory"] + (["event"] if name == "event_step" else []) + (
+            ["coord"] if name == "final" else [])  # fmt: skip
+        data[name] = (dims, arr)
+    xr.Dataset(data).to_zarr(path, region=region, consolidated=False, mode="r+")
+    done_region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
+    done_region["chunk"] = slice(ci, ci + 1)
+    flag = np.ones([1] * (len(la) + 1), dtype=np.int8)
+    xr.Dataset({"done": ([*la, "chunk"], flag)}).to_zarr(path, region=done_region,
+                                                         consolidated=False, mode="r+")  # fmt: skip
+
+
+def run(study: Study, out, *, client=None, scheduler: str | None = None, workers: int | None = None,
+        progress: bool = False, callback=None):  # fmt: skip
+    """Run ``study`` into the Zarr store ``out``; returns the stored dataset.
+
+    ``client``: a ``distributed.Client`` (any cluster); else ``scheduler``
+    (an address ``tcp://host:port``); else a local cluster of ``workers``
+    processes (default: one per core; ``workers=0``: every task in this
+    process, one after the other).  Finished tasks of an earlier,
+    interrupted run of the same study are not run again.  ``callback(cell,
+    chunk)`` is called after each task is stored.
+    """
+    path = Path(out)
+    if workers == 0 and client is None and scheduler is None:
+        done = _prepare_store(study, path)
+        cells, chunks = study.launches(), study.chunks()
+        for li in range(len(cells)):
+            for ci in range(len(chunks)):
+                if not done.reshape(len(cells), -1)[li, ci]:
+                    _write(path, study, li, ci, run_task(study, cells[li], *chunks[ci]))
+                    if callback is not None:
+                        callback(li, ci)
+        return open_result(path)
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    done = _prepare_store(study, path)
+    cells = study.launches()
+    todo = [(li, ci) for li in range(len(cells)) for ci in range(len(study.chunks()))
+            if not done.reshape(len(cells), -1)[li, ci]]  # fmt: skip
+    own = None
+    if client is None:
+        if scheduler is not None:
+            try:
+                client = own = Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise StudyError(f"--scheduler {scheduler}: cannot reach it ({exc})") from None
+        else:
+            n = workers or os.cpu_count() or 1
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)  # fmt: skip
+            client = own = Client(cluster)
+    try:
+        chunks = study.chunks()
+        futures = {client.submit(run_task, study, cells[li], *chunks[ci], pure=False,
+                                 retries=2, key=f"study-{li}-{ci}-{os.getpid()}"): (li, ci)
+                   for li, ci in todo}  # fmt: skip
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(futures), desc="study")
+        for fut in as_completed(futures):
+            li, ci = futures[fut]
+            _write(path, study, li, ci, fut.result())
+            if callback is not None:
+                callback(li, ci)
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    finally:
+        if own is not None:
+            cluster = getattr(own, "cluster", None)
+            own.close()
+            if cluster is not None:
+                cluster.close()
+    return open_result(path)

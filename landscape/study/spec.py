@@ -1,0 +1,236 @@
+"""A study: a grid of optimizer settings x surfaces x noise x seeds, and what to keep.
+
+The grid's axes fall in two groups.  **Optimizer axes** (``optimizer``: the
+kind, and every hyperparameter: ``lr``, ``beta``, ``b1``, ...) become the
+optimizers of one :func:`landscape.simulate` call, so every optimizer
+setting of a cell shares one kernel launch.  **Launch axes** (the surface's
+parameters, ``noise``, ``batch_size``, ``seed``, ``radius``) each make
+separate launches.  A task is one launch's cell and one chunk of
+trajectories; its numbers depend only on the seed, the cell and the global
+trajectory index (:func:`landscape.starts.indexed`, ``first_trajectory``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import _validate as V
+from .. import events as _events
+from .. import optim, surfaces
+from ..starts import INDEXED
+
+__all__ = ["LAUNCH_AXES", "Study", "StudyError", "load"]
+
+#: Axes that are not a surface parameter or an optimizer hyperparameter.
+LAUNCH_AXES = ("noise", "batch_size", "seed", "radius")
+_KEYS = ("surface", "axes", "optimizer", "starts", "run", "events", "keep")
+_RUN_KEYS = ("steps", "trajectories", "chunk", "dtype", "diverge_at")
+_KEEP_KEYS = ("final", "final_loss", "events", "diverged")
+
+
+class StudyError(ValueError):
+    """A study that cannot run; the message names the key, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study (see :func:`load` for the TOML form)."""
+
+    surface: dict  # name + fixed parameters
+    axes: dict  # axis -> list of values (order kept)
+    optimizer: dict  # fixed hyperparameters (and kind, unless an axis)
+    starts: dict  # kind + parameters of starts.indexed (radius may be an axis)
+    steps: int
+    trajectories: int
+    chunk: int
+    dtype: str = "float64"
+    events: dict = field(default_factory=dict)
+    keep: tuple = ("final_loss", "events", "diverged")
+    diverge_at: float | None = None
+
+    # -- the grid --------------------------------------------------------------
+    @property
+    def optimizer_axes(self) -> list:
+        return [a for a in self.axes if _is_optimizer_axis(a)]
+
+    @property
+    def launch_axes(self) -> list:
+        return [a for a in self.axes if not _is_optimizer_axis(a)]
+
+    def launches(self) -> list[dict]:
+        """Every launch cell: launch axis -> value (one dict per cell, in grid order)."""
+        names = self.launch_axes
+        return [dict(zip(names, vals, strict=True)) for vals in
+                itertools.product(*(self.axes[a] for a in names))]  # fmt: skip
+
+    def optimizer_cells(self) -> list[dict]:
+        """Every optimizer setting: optimizer axis -> value, in grid order."""
+        names = self.optimizer_axes
+        return [dict(zip(names, vals, strict=True)) for vals in
+                itertools.product(*(self.axes[a] for a in names))]  # fmt: skip
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """``(first, stop)`` trajectory ranges of the tasks."""
+        n, c = self.trajectories, self.chunk
+        return [(a, min(a + c, n)) for a in range(0, n, c)]
+
+    def to_json(self) -> str:
+        """The study as canonical JSON (stored with the results: a resumed run must match)."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["keep"] = list(d["keep"])
+        return json.dumps(d, sort_keys=True, default=str)
+
+
+def load(spec) -> Study:
+    """A :class:`Study` from a TOML file path, TOML text or a dict; raise :class:`StudyError`."""
+    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".toml")):
+        try:
+            data = tomllib.loads(Path(spec).read_text())
+        except FileNotFoundError:
+            raise StudyError(f"{spec}: no such study file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise StudyError(f"{spec}: invalid TOML: {exc}") from None
+    elif isinstance(spec, str):
+        try:
+            data = tomllib.loads(spec)
+        except tomllib.TOMLDecodeError as exc:
+            raise StudyError(f"invalid TOML: {exc}") from None
+    elif isinstance(spec, dict):
+        data = spec
+    else:
+        raise StudyError(
+            f"spec must be a TOML file, TOML text or a dict, got {type(spec).__name__}"
+        )
+    return _read(data)
+
+
+def _read(d: dict) -> Study:
+    for k in d:
+        if k not in _KEYS:
+            raise StudyError(f"{k} is not a study table; allowed: {', '.join(_KEYS)}")
+    for k in ("surface", "axes", "starts", "run"):
+        if k not in d:
+            raise StudyError(f"[{k}] is required")
+    surf = dict(_table(d, "surface"))
+    name = surf.get("name")
+    if name not in surfaces.names():
+        raise StudyError(f"surface.name must be one of {', '.join(surfaces.names())}, got {name!r}")
+    sparams = set(_params(getattr(surfaces, name)))
+    opt = dict(_table(d, "optimizer")) if "optimizer" in d else {}
+    axes = {}
+    for axis, values in _table(d, "axes").items():
+        if not isinstance(values, list) or not values:
+            raise StudyError(f"axes.{axis} must be a non-empty array of values, got {values!r}")
+        if len(set(map(repr, values))) != len(values):
+            raise StudyError(f"axes.{axis} repeats a value: {values!r}")
+        known = axis in LAUNCH_AXES or axis in sparams or _is_optimizer_axis(axis)
+        if not known:
+            allowed = sorted(set(LAUNCH_AXES) | sparams | {"optimizer"} | _hyper_names())
+            raise StudyError(f"axes.{axis} is not a study axis; allowed: {', '.join(allowed)}")
+        if axis in sparams and _is_optimizer_axis(axis):
+            raise StudyError(f"axes.{axis} is ambiguous (a surface and an optimizer parameter)")
+        axes[axis] = values
+    if "optimizer" not in axes and "kind" not in opt:
+        raise StudyError("optimizer.kind is required (or an axes.optimizer of kinds)")
+    for kind in axes.get("optimizer", [opt.get("kind")]):
+        if kind not in optim.names():
+            raise StudyError(
+                f"optimizer kind must be one of {', '.join(optim.names())}, got {kind!r}"
+            )
+    starts = dict(_table(d, "starts"))
+    skind = starts.get("kind")
+    if skind not in INDEXED:
+        raise StudyError(f"starts.kind must be one of {', '.join(INDEXED)}, got {skind!r}")
+    if "radius" in axes and skind not in ("ball", "sphere"):
+        raise StudyError(f"axes.radius needs starts.kind = 'ball' or 'sphere', got {skind!r}")
+    run = dict(_table(d, "run"))
+    for k in run:
+        if k not in _RUN_KEYS:
+            raise StudyError(f"run.{k} is not a run key; allowed: {', '.join(_RUN_KEYS)}")
+    try:
+        steps = V.integer("run.steps", run.get("steps"), minimum=1, maximum=V.MAX_STEPS)
+        n = V.integer("run.trajectories", run.get("trajectories"), minimum=1)
+        chunk = V.integer("run.chunk", run.get("chunk", min(n, 16384)), minimum=1)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
+    dtype = run.get("dtype", "float64")
+    if dtype not in ("float32", "float64"):
+        raise StudyError(f"run.dtype must be float32 or float64, got {dtype!r}")
+    keep = tuple(_table(d, "keep").get("what", ["final_loss", "events", "diverged"])) if "keep" in d else ("final_loss", "events", "diverged")  # fmt: skip
+    for k in keep:
+        if k not in _KEEP_KEYS:
+            raise StudyError(f"keep.what holds {k!r}; allowed: {', '.join(_KEEP_KEYS)}")
+    events = {}
+    for ename, spec in _table(d, "events").items() if "events" in d else ():
+        spec = dict(spec)
+        kind = spec.pop("kind", None)
+        make = {"leave_ball": _events.leave_ball, "enter_ball": _events.enter_ball,
+                "loss_below": _events.loss_below}.get(kind)  # fmt: skip
+        if make is None:
+            raise StudyError(
+                f"events.{ename}.kind must be leave_ball, enter_ball or loss_below, got {kind!r}"
+            )
+        events[ename] = {"kind": kind, **spec}
+    study = Study(surface=surf, axes=axes, optimizer=opt, starts=starts, steps=steps,
+                  trajectories=n, chunk=min(chunk, n), dtype=dtype, events=events, keep=keep,
+                  diverge_at=run.get("diverge_at"))  # fmt: skip
+    _check_memory(study)
+    _check_cells(study)
+    return study
+
+
+def _check_memory(study: Study) -> None:
+    """A task's arrays (one chunk x every optimizer setting) must fit in memory."""
+    n_opt = len(study.optimizer_cells())
+    dim = max([int(v) for v in study.axes.get("dim", [study.surface.get("dim", 2)])] or [2])
+    per = study.chunk * n_opt * (dim + 2 + len(study.events)) * 8 * 4  # state, moments, outputs
+    try:
+        V.fits_memory("run.chunk", per, f"a task of {study.chunk} trajectories x {n_opt} optimizer "
+                      f"settings in {dim}-D", hint="lower run.chunk")  # fmt: skip
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
+
+
+def _check_cells(study: Study) -> None:
+    """Build every launch's surface and every optimizer once: a bad value fails before any work."""
+    from .run import make_optimizers, make_surface
+
+    for cell in study.launches():
+        try:
+            make_surface(study, cell)
+        except (ValueError, TypeError) as exc:
+            raise StudyError(f"surface with {cell}: {exc}") from None
+    try:
+        make_optimizers(study)
+    except (ValueError, TypeError) as exc:
+        raise StudyError(f"optimizer: {exc}") from None
+
+
+def _table(d, key) -> dict:
+    v = d[key]
+    if not isinstance(v, dict):
+        raise StudyError(f"[{key}] must be a table, got {v!r}")
+    return v
+
+
+def _params(fn) -> list:
+    import inspect
+
+    return [p for p in inspect.signature(fn).parameters if p not in ("X", "y")]
+
+
+def _hyper_names() -> set:
+    import inspect
+
+    names = set()
+    for k in optim.names():
+        names |= {p for p in inspect.signature(getattr(optim, k)).parameters if p != "schedule"}
+    return names
+
+
+def _is_optimizer_axis(axis: str) -> bool:
+    return axis == "optimizer" or axis in _hyper_names()
