@@ -192,3 +192,63 @@ def test_the_overhead_benchmark_runs():
                        capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "ratio study / loop" in r.stdout
+
+
+def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(tmp_path):
+    """A real SIGINT to the command on a local cluster; the rerun resumes to the same data."""
+    import subprocess
+    import sys
+
+    import xarray as xr
+
+    text = """
+[surface]
+name = "strict_saddle"
+dim = 2
+[axes]
+optimizer = ["gd", "adam"]
+noise = [0.0, 0.01, 0.02, 0.03]
+[optimizer]
+lr = 0.01
+[starts]
+kind = "ball"
+center = 0.0
+radius = 0.001
+[run]
+steps = 3000
+trajectories = 4000
+chunk = 250
+[events]
+escaped = { kind = "leave_ball", center = 0.0, radius = 0.5 }
+"""
+    (tmp_path / "s.toml").write_text(text)
+    args = [sys.executable, "-m", "landscape.cli", "sweep", "s.toml", "-o", "s.zarr",
+            "--workers", "2", "-q"]  # fmt: skip
+    with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as p:  # fmt: skip
+        end = time.monotonic() + 120
+        while True:  # until some tasks are stored
+            time.sleep(0.3)
+            try:
+                done = int(xr.open_zarr(tmp_path / "s.zarr", consolidated=False)["done"].sum())
+            except (OSError, KeyError, ValueError):
+                done = 0
+            if done >= 3 or p.poll() is not None or time.monotonic() > end:
+                break
+        assert p.poll() is None, p.stderr.read()
+        t = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=60)
+        finally:
+            p.kill()
+        assert time.monotonic() - t < 60 and p.returncode == 130, p.stderr.read()
+    stored = int(xr.open_zarr(tmp_path / "s.zarr", consolidated=False)["done"].sum())
+    assert 3 <= stored < 4 * 16
+    again = subprocess.run([*args[:-3], "--workers", "0", "-q"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=600)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    resumed = S.open_result(tmp_path / "s.zarr").load()
+    assert int(resumed.done.sum()) == 4 * 16
+    whole = S.run(S.load(text), tmp_path / "w.zarr", workers=0).load()
+    _same(resumed, whole)

@@ -223,8 +223,9 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
                 raise StudyError(f"--scheduler {scheduler}: cannot reach it ({exc})") from None
         else:
             n = workers or os.cpu_count() or 1
+            # a dashboard (Dask's live view of the tasks) when progress is shown
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)  # fmt: skip
+                                   dashboard_address=":0" if progress else None)  # fmt: skip
             client = own = Client(cluster)
     try:
         chunks = study.chunks()
@@ -233,7 +234,13 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
                    for li, ci in todo}  # fmt: skip
         bar = None
         if progress:
+            import sys
+
             from tqdm.auto import tqdm
+
+            link = getattr(client, "dashboard_link", None)
+            if link:
+                print(f"Dask dashboard: {link}", file=sys.stderr, flush=True)
 
             bar = tqdm(total=len(futures), desc="study")
         for fut in as_completed(futures):
