@@ -136,11 +136,21 @@ def _coord(values):
     return np.asarray(values)
 
 
+#: The stored variables, in the order that fixes the order of the dimensions.
+_VARIABLES = ("final_loss", "diverged", "event_step", "final", "done")
+
+
 def open_result(path):
-    """The stored study as an :class:`xarray.Dataset` (lazily loaded)."""
+    """The stored study as an :class:`xarray.Dataset` (lazily loaded).
+
+    Its dimensions come in a fixed order: the launch axes, the optimizer
+    axes, ``trajectory``, ``event`` (and ``coord``), ``chunk`` (a store lists
+    its arrays in no particular order).
+    """
     import xarray as xr
 
-    return xr.open_zarr(path, consolidated=False)
+    ds = xr.open_zarr(path, consolidated=False)
+    return ds[[v for v in _VARIABLES if v in ds]]
 
 
 def _prepare_store(study: Study, path: Path):
