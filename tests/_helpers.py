@@ -42,3 +42,15 @@ def build_opt(kind, hp, sched=None):
     spec_kind = "gd" if kind == "sgd" else kind
     spec = ref.OptSpec(spec_kind, schedule=ref_s, **hp)
     return opt, spec
+
+
+def default_sigint():
+    """``preexec_fn`` of a child that must get Ctrl-C as a user's shell delivers it.
+
+    Where these tests run with SIGINT ignored (a background job of a
+    non-interactive shell, ``nohup``), an ignored signal stays ignored across
+    exec and Python then installs no KeyboardInterrupt.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

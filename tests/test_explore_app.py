@@ -14,6 +14,8 @@ import pytest
 
 pytest.importorskip("panel")
 
+from _helpers import default_sigint  # noqa: E402
+
 import landscape as ls  # noqa: E402
 from landscape import recipes  # noqa: E402
 from landscape._cache import compiles  # noqa: E402
@@ -327,7 +329,7 @@ def test_ctrl_c_stops_the_server_promptly():
     args = [sys.executable, "-m", "landscape.cli", "explore", "rmsprop_bowl", "--no-browser",
             "--port", str(port)]  # fmt: skip
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:  # fmt: skip
+                          preexec_fn=default_sigint) as proc:  # fmt: skip
         end = time.monotonic() + 90
         while True:
             try:

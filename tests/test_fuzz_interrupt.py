@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import pytest
+from _helpers import default_sigint
 
 import landscape as ls
 from landscape.engine import fused_cpu
@@ -37,20 +38,13 @@ fused_cpu._work = _announce
 """
 
 
-def _default_sigint():
-    """In the child: Ctrl-C as a user's shell delivers it, even when these tests run where
-    SIGINT is ignored (a background job of a non-interactive shell, `nohup`): an ignored
-    signal stays ignored across exec, and Python then installs no KeyboardInterrupt."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _interrupt(args, cwd):
     """Start ``python args``, SIGINT it 1 s after its kernel starts; (returncode, seconds, stderr)."""
     # faulthandler: a child that does not stop is aborted with every thread's stack on stderr
     env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
     with subprocess.Popen(
         [sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
+        stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
     ) as proc:  # fmt: skip
         try:
             line = proc.stderr.readline()

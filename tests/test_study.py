@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("dask.distributed")
 pytest.importorskip("xarray")
 
+from _helpers import default_sigint  # noqa: E402
 from _study_helpers import spec  # noqa: E402
 
 from landscape import study as S  # noqa: E402
@@ -117,6 +118,17 @@ def test_a_store_of_another_study_is_not_overwritten(sequential, tmp_path):
         S.run(S.load(spec()), tmp_path / "o.zarr", workers=0)
 
 
+def _spec_text(axes, run, events=False) -> str:
+    """A study file: adam and gd at lr 0.01 escaping the 2-D strict saddle, over ``axes``."""
+    from landscape.explorer.state import to_toml
+
+    d = {"surface": {"name": "strict_saddle", "dim": 2}, "axes": axes, "optimizer": {"lr": 0.01},
+         "starts": {"kind": "ball", "center": 0.0, "radius": 0.001}, "run": run}  # fmt: skip
+    if events:
+        d["events"] = {"escaped": {"kind": "leave_ball", "center": 0.0, "radius": 0.5}}
+    return to_toml(d)
+
+
 def _cli(*args, cwd):
     import subprocess
     import sys
@@ -126,22 +138,7 @@ def _cli(*args, cwd):
 
 
 def test_the_command_runs_a_spec_file_and_refuses_a_bad_one_in_one_line(tmp_path):
-    text = """
-[surface]
-name = "strict_saddle"
-dim = 2
-[axes]
-optimizer = ["gd", "adam"]
-[optimizer]
-lr = 0.01
-[starts]
-kind = "ball"
-center = 0.0
-radius = 0.001
-[run]
-steps = 50
-trajectories = 64
-"""
+    text = _spec_text(axes={"optimizer": ["gd", "adam"]}, run={"steps": 50, "trajectories": 64})
     (tmp_path / "s.toml").write_text(text)
     r = _cli("s.toml", "-o", "s.zarr", "--workers", "0", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -201,31 +198,13 @@ def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(tmp_path):
 
     import xarray as xr
 
-    text = """
-[surface]
-name = "strict_saddle"
-dim = 2
-[axes]
-optimizer = ["gd", "adam"]
-noise = [0.0, 0.01, 0.02, 0.03]
-[optimizer]
-lr = 0.01
-[starts]
-kind = "ball"
-center = 0.0
-radius = 0.001
-[run]
-steps = 3000
-trajectories = 4000
-chunk = 250
-[events]
-escaped = { kind = "leave_ball", center = 0.0, radius = 0.5 }
-"""
+    text = _spec_text(axes={"optimizer": ["gd", "adam"], "noise": [0.0, 0.01, 0.02, 0.03]},
+                      run={"steps": 3000, "trajectories": 4000, "chunk": 250}, events=True)  # fmt: skip
     (tmp_path / "s.toml").write_text(text)
     args = [sys.executable, "-m", "landscape.cli", "sweep", "s.toml", "-o", "s.zarr",
             "--workers", "2", "-q"]  # fmt: skip
     with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as p:  # fmt: skip
+                          text=True, preexec_fn=default_sigint) as p:  # fmt: skip
         end = time.monotonic() + 120
         while True:  # until some tasks are stored
             time.sleep(0.3)
