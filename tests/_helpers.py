@@ -54,3 +54,17 @@ def default_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ctrl_c(proc, within: float) -> float:
+    """Send SIGINT to ``proc``, wait at most ``within`` s (then kill it); the seconds it took."""
+    import signal
+    import time
+
+    t = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=within)
+    finally:
+        proc.kill()
+    return time.monotonic() - t
