@@ -163,6 +163,9 @@ def _dataset_times(ds, event: str) -> dict[str, Times]:
     if "event_step" not in ds or event not in [str(e) for e in ds["event"].values]:
         have = [str(e) for e in ds["event"].values] if "event" in ds.coords else []
         raise ValueError(f"event must be one of {have}, got {event!r}")
+    if "diverged" not in ds:
+        raise ValueError('the dataset has no "diverged" (a study keeps it with "diverged" in '
+                         "keep.what): escape times are censored at divergence")  # fmt: skip
     ev = ds["event_step"].sel(event=event)
     left = [d for d in ev.dims if d != "trajectory"]
     if len(left) != 1:

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -86,6 +88,27 @@ def test_a_killed_worker_is_retried_and_the_data_is_identical(sequential, tmp_pa
     _same(ds, sequential)
 
 
+def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
+    """keep "frames": every 10th step of the first 250 trajectories, over chunks of 170."""
+    import landscape as ls
+
+    s = spec(chunk=170)
+    s["keep"] = {"what": ["final_loss", "diverged", "frames"], "every": 10, "recorded": 250}
+    ds = S.run(S.load(s), tmp_path / "f.zarr", workers=0).load()
+    assert ds.positions.dims == ("noise", "optimizer", "lr", "recorded", "frame", "coord")
+    assert ds.positions.shape == (2, 2, 2, 250, 16, 2) and ds.loss.shape == (2, 2, 2, 250, 16)
+    assert list(ds.step.values) == list(range(0, 151, 10)) and "event_step" not in ds
+    surf = ls.surfaces.strict_saddle(dim=2)
+    x0 = ls.starts.indexed("ball", 600, seed=3, center=[0.0, 0.0], radius=0.001)
+    opts = [ls.optim.make(k, lr=lr) for k in ("gd", "adam") for lr in (0.01, 0.05)]
+    res = ls.simulate(surf, opts, x0, 150, record_every=10, record=250, seed=3,
+                      noise=ls.optim.noise.gaussian(0.01))  # fmt: skip
+    got = ds.sel(noise=0.01)
+    np.testing.assert_array_equal(got.positions.values.reshape(4, 250, 16, 2), res.positions)
+    np.testing.assert_array_equal(got.loss.values.reshape(4, 250, 16), res.loss)
+    np.testing.assert_array_equal(got.final_loss.values.reshape(4, 600), res.final_loss)
+
+
 @pytest.mark.parametrize(
     "change, words",
     [
@@ -96,6 +119,11 @@ def test_a_killed_worker_is_retried_and_the_data_is_identical(sequential, tmp_pa
         (lambda s: s["run"].update(chunk=10**13, trajectories=10**13), "run.chunk"),
         (lambda s: s["starts"].update(kind="grid"), "starts.kind must be one of"),
         (lambda s: s.update(extra={}), "extra is not a study table"),
+        (lambda s: s.update(keep={"what": ["frames"], "evry": 5}), "keep.evry is not a keep key"),
+        (lambda s: s.update(keep={"every": 5}), 'keep.every needs "frames"'),
+        (lambda s: s.update(keep={"what": ["frames"], "recorded": 601}), "keep.recorded must be <="),
+        (lambda s: s.update(keep={"what": ["frames"], "every": 0}), "keep.every must be >= 1"),
+        (lambda s: s.update(keep={"what": "frames"}), "keep.what must be a non-empty array"),
     ],
 )
 def test_bad_studies_are_refused_before_any_work(change, words):
@@ -130,9 +158,6 @@ def _spec_text(axes, run, events=False) -> str:
 
 
 def _cli(*args, cwd):
-    import subprocess
-    import sys
-
     return subprocess.run([sys.executable, "-m", "landscape.cli", "sweep", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
@@ -180,8 +205,6 @@ def test_stats_of_a_result_and_of_its_dataset_agree():
 
 
 def test_the_overhead_benchmark_runs():
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
@@ -191,37 +214,89 @@ def test_the_overhead_benchmark_runs():
     assert "ratio study / loop" in r.stdout
 
 
-def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(tmp_path):
-    """A real SIGINT to the command on a local cluster; the rerun resumes to the same data."""
-    import subprocess
-    import sys
-
-    import xarray as xr
-
+@pytest.fixture(scope="module")
+def long_study(tmp_path_factory):
+    """A study of 64 tasks (8 launch cells x 16 chunks) long enough to be interrupted; its data."""
     text = _spec_text(axes={"optimizer": ["gd", "adam"], "noise": [0.0, 0.01, 0.02, 0.03]},
                       run={"steps": 3000, "trajectories": 4000, "chunk": 250}, events=True)  # fmt: skip
+    whole = S.run(S.load(text), tmp_path_factory.mktemp("long") / "w.zarr", workers=0).load()
+    return text, whole
+
+
+def _stored(path) -> int:
+    import xarray as xr
+
+    try:
+        return int(xr.open_zarr(path, consolidated=False)["done"].sum())
+    except (OSError, KeyError, ValueError):
+        return 0
+
+
+def _wait_for_tasks(proc, path, n: int, within: float = 120) -> None:
+    """Until ``n`` tasks of the study ``proc`` runs are stored in ``path``; it must still run."""
+    end = time.monotonic() + within
+    while _stored(path) < n and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.3)
+    assert proc.poll() is None, proc.stderr.read()
+
+
+def _resume_and_compare(tmp_path, whole) -> None:
+    """The command again, in this process's way (no cluster): it completes the same data."""
+    again = subprocess.run([sys.executable, "-m", "landscape.cli", "sweep", "s.toml", "-o", "s.zarr",
+                            "--workers", "0", "-q"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    resumed = S.open_result(tmp_path / "s.zarr").load()
+    assert int(resumed.done.sum()) == 4 * 16
+    _same(resumed, whole)
+
+
+def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(long_study, tmp_path):
+    """A real SIGINT to the command on a local cluster; the rerun resumes to the same data."""
+    text, whole = long_study
     (tmp_path / "s.toml").write_text(text)
     args = [sys.executable, "-m", "landscape.cli", "sweep", "s.toml", "-o", "s.zarr",
             "--workers", "2", "-q"]  # fmt: skip
     with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, preexec_fn=default_sigint) as p:  # fmt: skip
-        end = time.monotonic() + 120
-        while True:  # until some tasks are stored
-            time.sleep(0.3)
-            try:
-                done = int(xr.open_zarr(tmp_path / "s.zarr", consolidated=False)["done"].sum())
-            except (OSError, KeyError, ValueError):
-                done = 0
-            if done >= 3 or p.poll() is not None or time.monotonic() > end:
-                break
-        assert p.poll() is None, p.stderr.read()
+        _wait_for_tasks(p, tmp_path / "s.zarr", 3)
         assert ctrl_c(p, within=60) < 60 and p.returncode == 130, p.stderr.read()
-    stored = int(xr.open_zarr(tmp_path / "s.zarr", consolidated=False)["done"].sum())
-    assert 3 <= stored < 4 * 16
-    again = subprocess.run([*args[:-3], "--workers", "0", "-q"], cwd=tmp_path, capture_output=True,
-                           text=True, timeout=600)  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    resumed = S.open_result(tmp_path / "s.zarr").load()
-    assert int(resumed.done.sum()) == 4 * 16
-    whole = S.run(S.load(text), tmp_path / "w.zarr", workers=0).load()
-    _same(resumed, whole)
+    assert 3 <= _stored(tmp_path / "s.zarr") < 4 * 16
+    _resume_and_compare(tmp_path, whole)
+
+
+def test_a_killed_scheduler_ends_landscape_sweep_in_one_line_and_the_next_run_completes_it(
+    long_study, tmp_path
+):
+    """A scheduler and a worker of our own (``dask scheduler``, ``dask worker``); the scheduler
+    is killed by pid mid-study: the command says so in one line, and the rerun resumes."""
+    import socket
+
+    text, whole = long_study
+    (tmp_path / "s.toml").write_text(text)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                  "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet)  # fmt: skip
+    try:
+        with subprocess.Popen([sys.executable, "-m", "landscape.cli", "sweep", "s.toml", "-o",
+                               "s.zarr", "--scheduler", address, "-q"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:  # fmt: skip
+            _wait_for_tasks(p, tmp_path / "s.zarr", 3)
+            os.kill(scheduler.pid, signal.SIGKILL)
+            _, err = p.communicate(timeout=120)
+        lines = err.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1, err
+        assert f"lost the Dask scheduler {address} after" in lines[0], err
+        assert "run the same study again to resume" in lines[0]
+    finally:
+        for proc in (scheduler, worker):
+            proc.kill()
+            proc.wait(timeout=60)
+    assert 3 <= _stored(tmp_path / "s.zarr") < 4 * 16
+    _resume_and_compare(tmp_path, whole)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,9 @@ def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
         kw["batch_size"] = cell["batch_size"]
     if study.diverge_at is not None:
         kw["diverge_at"] = study.diverge_at
-    res = simulate(surf, make_optimizers(study), x0, study.steps, record_every=0,
+    rec = study.recorded_in(first, stop)
+    res = simulate(surf, make_optimizers(study), x0, study.steps,
+                   record_every=study.every if rec else 0, record=rec,
                    dtype=study.dtype, seed=seed, noise=_events_noise(sigma), events=evs,
                    first_trajectory=first, progress=False, **kw)  # fmt: skip
     out = {"final_loss": res.final_loss.astype(np.float64), "diverged": res.diverged}
@@ -82,7 +85,10 @@ def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
         out["event_step"] = np.stack([res.events[e] for e in study.events], axis=-1)
     if "final" in study.keep:
         out["final"] = res.final.astype(np.float64)
-    return out
+    if rec:
+        out["positions"] = res.positions.astype(np.float64)
+        out["loss"] = res.loss.astype(np.float64)
+    return {k: v for k, v in out.items() if k in study.variables}
 
 
 def _events_noise(sigma):
@@ -109,24 +115,37 @@ def _template(study: Study):
         "final_loss": (dims, da.full(shape, np.nan, chunks=chunks)),
         "diverged": (dims, da.full(shape, -2, dtype=np.int64, chunks=chunks)),
     }
-    if study.events:
+    if "event_step" in study.variables:
         e = len(study.events)
         data["event_step"] = (
             [*dims, "event"],
             da.full([*shape, e], -2, dtype=np.int64, chunks=[*chunks, e]),
         )
-    if "final" in study.keep:
-        dim = make_surface(study, study.launches()[0]).dim
+    if "final" in study.keep or study.every:
         if "dim" in study.axes:
-            raise StudyError("keep.what = final needs one dimension: dim is an axis")
+            raise StudyError("keep.what = final or frames needs one dimension: dim is an axis")
+        dim = make_surface(study, study.launches()[0]).dim
+    if "final" in study.keep:
         data["final"] = ([*dims, "coord"], da.full([*shape, dim], np.nan, chunks=[*chunks, dim]))
+    if study.every:
+        f = len(study.frame_steps)
+        rdims = [*dims[:-1], "recorded", "frame"]
+        rshape = [*shape[:-1], study.recorded, f]
+        rchunks = [*chunks[:-1], min(study.chunk, study.recorded), f]
+        data["positions"] = ([*rdims, "coord"],
+                             da.full([*rshape, dim], np.nan, chunks=[*rchunks, dim]))  # fmt: skip
+        data["loss"] = (rdims, da.full(rshape, np.nan, chunks=rchunks))
     n_chunks = len(study.chunks())
     data["done"] = ([*la, "chunk"], da.zeros([len(study.axes[a]) for a in la] + [n_chunks],
                                              dtype=np.int8, chunks=[1] * (len(la) + 1)))  # fmt: skip
     coords = {a: _coord(study.axes[a]) for a in (*la, *oa)}
     coords["trajectory"] = np.arange(study.trajectories)
-    if study.events:
+    if "event_step" in study.variables:
         coords["event"] = np.asarray(list(study.events), dtype=object)
+    if study.every:
+        coords["recorded"] = np.arange(study.recorded)
+        coords["step"] = ("frame", study.frame_steps)
+    data = {k: v for k, v in data.items() if k in (*study.variables, "done")}
     return xr.Dataset(data, coords=coords, attrs={"study": study.to_json(), "steps": study.steps})
 
 
@@ -137,7 +156,7 @@ def _coord(values):
 
 
 #: The stored variables, in the order that fixes the order of the dimensions.
-_VARIABLES = ("final_loss", "diverged", "event_step", "final", "done")
+_VARIABLES = ("final_loss", "diverged", "event_step", "final", "positions", "loss", "done")
 
 
 def open_result(path):
@@ -181,14 +200,21 @@ def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
     region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
     region["trajectory"] = slice(a, b)
     shape_opt = [len(study.axes[x]) for x in oa]
-    data = {}
+    data, frames = {}, {}
     for name, arr in arrays.items():
-        extra = arr.shape[2:]  # (optimizer, trajectory, ...) -> (1,.., opt axes.., trajectory, ...)
-        arr = arr.reshape([1] * len(la) + shape_opt + [b - a, *extra])
-        dims = [*la, *oa, "trajectory"] + (["event"] if name == "event_step" else []) + (
-            ["coord"] if name == "final" else [])  # fmt: skip
-        data[name] = (dims, arr)
+        # (optimizer, trajectory, ...) -> (1,.., opt axes.., trajectory, ...)
+        arr = arr.reshape([1] * len(la) + shape_opt + list(arr.shape[1:]))
+        if name in ("positions", "loss"):
+            frames[name] = ([*la, *oa, "recorded", "frame", "coord"][: arr.ndim], arr)
+        else:
+            extra = {"event_step": ["event"], "final": ["coord"]}.get(name, [])
+            data[name] = ([*la, *oa, "trajectory", *extra], arr)
     xr.Dataset(data).to_zarr(path, region=region, consolidated=False, mode="r+")
+    if frames:
+        rec = frames["loss"][1].shape[len(la) + len(oa)]
+        region = {**region, "recorded": slice(a, a + rec)}
+        del region["trajectory"]
+        xr.Dataset(frames).to_zarr(path, region=region, consolidated=False, mode="r+")
     done_region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
     done_region["chunk"] = slice(ci, ci + 1)
     flag = np.ones([1] * (len(la) + 1), dtype=np.int8)
@@ -219,6 +245,7 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
                         callback(li, ci)
         return open_result(path)
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed.comm.core import CommClosedError
 
     done = _prepare_store(study, path)
     cells = study.launches()
@@ -237,35 +264,66 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=":0" if progress else None)  # fmt: skip
             client = own = Client(cluster)
+    bar = None
     try:
         chunks = study.chunks()
         futures = {client.submit(run_task, study, cells[li], *chunks[ci], pure=False,
                                  retries=2, key=f"study-{li}-{ci}-{os.getpid()}"): (li, ci)
                    for li, ci in todo}  # fmt: skip
-        bar = None
         if progress:
             import sys
 
             from tqdm.auto import tqdm
 
-            link = getattr(client, "dashboard_link", None)
+            has = "dashboard" in client.scheduler_info().get("services", {})
+            link = getattr(client, "dashboard_link", None) if has else None
             if link:
                 print(f"Dask dashboard: {link}", file=sys.stderr, flush=True)
 
             bar = tqdm(total=len(futures), desc="study")
+        stored, where = 0, getattr(client.scheduler, "address", "")
         for fut in as_completed(futures):
             li, ci = futures[fut]
-            _write(path, study, li, ci, fut.result())
+            try:
+                arrays = fut.result()
+            except (CancelledError, CommClosedError):  # the scheduler is gone: Dask cancels all
+                raise StudyError(
+                    f"lost the Dask scheduler {where} after {stored} of {len(todo)} tasks "
+                    "were stored; run the same study again to resume"
+                ) from None
+            _write(path, study, li, ci, arrays)
+            stored += 1
             if callback is not None:
                 callback(li, ci)
             if bar is not None:
                 bar.update(1)
+    finally:
         if bar is not None:
             bar.close()
-    finally:
         if own is not None:
-            cluster = getattr(own, "cluster", None)
-            own.close()
-            if cluster is not None:
-                cluster.close()
+            _close(own)
     return open_result(path)
+
+
+def _close(client) -> None:
+    """Close a client we made (and its local cluster), without Dask's logged tracebacks.
+
+    After a lost scheduler, closing cancels the client's reconnection, which
+    Dask logs as an error with a traceback; the study has already said what
+    happened in one line.
+    """
+    import logging
+
+    logs = [logging.getLogger(n) for n in list(logging.root.manager.loggerDict)
+            if n == "distributed" or n.startswith("distributed.")]  # fmt: skip
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.CRITICAL)
+    try:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    finally:
+        for log, level in zip(logs, levels, strict=True):
+            log.setLevel(level)

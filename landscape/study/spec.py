@@ -18,6 +18,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .. import _validate as V
 from .. import events as _events
 from .. import optim, surfaces
@@ -29,7 +31,10 @@ __all__ = ["LAUNCH_AXES", "Study", "StudyError", "load"]
 LAUNCH_AXES = ("noise", "batch_size", "seed", "radius")
 _KEYS = ("surface", "axes", "optimizer", "starts", "run", "events", "keep")
 _RUN_KEYS = ("steps", "trajectories", "chunk", "dtype", "diverge_at")
-_KEEP_KEYS = ("final", "final_loss", "events", "diverged")
+_KEEP_KEYS = ("final_loss", "diverged", "events", "final", "frames")
+_KEEP_TABLE = ("what", "every", "recorded")
+#: Frames kept by default: about 100 per run, of the first 100 trajectories of each cell.
+DEFAULT_FRAMES, DEFAULT_RECORDED = 100, 100
 
 
 class StudyError(ValueError):
@@ -51,6 +56,26 @@ class Study:
     events: dict = field(default_factory=dict)
     keep: tuple = ("final_loss", "events", "diverged")
     diverge_at: float | None = None
+    every: int = 0  # with keep "frames": a frame every ``every`` steps (0 = none)
+    recorded: int = 0  # ... of the first ``recorded`` trajectories of each cell
+
+    @property
+    def variables(self) -> tuple:
+        """The stored variables that ``keep.what`` names (``events``: ``event_step``; ``frames``:
+        ``positions`` and their ``loss``), in a fixed order."""
+        names = {"final_loss": ["final_loss"], "diverged": ["diverged"],
+                 "events": ["event_step"] if self.events else [], "final": ["final"],
+                 "frames": ["positions", "loss"]}  # fmt: skip
+        return tuple(v for k in _KEEP_KEYS if k in self.keep for v in names[k])
+
+    def recorded_in(self, first: int, stop: int) -> int:
+        """How many of trajectories ``first:stop`` have their frames kept (the first ones)."""
+        return max(0, min(stop, self.recorded) - first) if self.every else 0
+
+    @property
+    def frame_steps(self) -> np.ndarray:
+        """The steps of the kept frames: 0, every, 2 every, ... <= steps."""
+        return np.arange(0, self.steps + 1, self.every) if self.every else np.zeros(0, int)
 
     # -- the grid --------------------------------------------------------------
     @property
@@ -160,10 +185,7 @@ def _read(d: dict) -> Study:
     dtype = run.get("dtype", "float64")
     if dtype not in ("float32", "float64"):
         raise StudyError(f"run.dtype must be float32 or float64, got {dtype!r}")
-    keep = tuple(_table(d, "keep").get("what", ["final_loss", "events", "diverged"])) if "keep" in d else ("final_loss", "events", "diverged")  # fmt: skip
-    for k in keep:
-        if k not in _KEEP_KEYS:
-            raise StudyError(f"keep.what holds {k!r}; allowed: {', '.join(_KEEP_KEYS)}")
+    keep, every, recorded = _read_keep(_table(d, "keep") if "keep" in d else {}, steps, n)
     events = {}
     for ename, spec in _table(d, "events").items() if "events" in d else ():
         spec = dict(spec)
@@ -177,10 +199,37 @@ def _read(d: dict) -> Study:
         events[ename] = {"kind": kind, **spec}
     study = Study(surface=surf, axes=axes, optimizer=opt, starts=starts, steps=steps,
                   trajectories=n, chunk=min(chunk, n), dtype=dtype, events=events, keep=keep,
-                  diverge_at=run.get("diverge_at"))  # fmt: skip
+                  diverge_at=run.get("diverge_at"), every=every, recorded=recorded)  # fmt: skip
     _check_memory(study)
     _check_cells(study)
     return study
+
+
+def _read_keep(t: dict, steps: int, n: int) -> tuple:
+    """``[keep]``: what (the variables), every and recorded (the frames)."""
+    for k in t:
+        if k not in _KEEP_TABLE:
+            raise StudyError(f"keep.{k} is not a keep key; allowed: {', '.join(_KEEP_TABLE)}")
+    keep = t.get("what", ["final_loss", "events", "diverged"])
+    if not isinstance(keep, list) or not keep:
+        raise StudyError(f"keep.what must be a non-empty array of {', '.join(_KEEP_KEYS)}, "
+                         f"got {keep!r}")  # fmt: skip
+    for k in keep:
+        if k not in _KEEP_KEYS:
+            raise StudyError(f"keep.what holds {k!r}; allowed: {', '.join(_KEEP_KEYS)}")
+    if "frames" not in keep:
+        for k in ("every", "recorded"):
+            if k in t:
+                raise StudyError(f'keep.{k} needs "frames" in keep.what')
+        return tuple(keep), 0, 0
+    try:
+        every = V.integer("keep.every", t.get("every", max(1, steps // DEFAULT_FRAMES)),
+                          minimum=1, maximum=steps)  # fmt: skip
+        recorded = V.integer("keep.recorded", t.get("recorded", min(n, DEFAULT_RECORDED)),
+                             minimum=1, maximum=n)  # fmt: skip
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
+    return tuple(keep), every, recorded
 
 
 def _check_memory(study: Study) -> None:
@@ -188,6 +237,8 @@ def _check_memory(study: Study) -> None:
     n_opt = len(study.optimizer_cells())
     dim = max([int(v) for v in study.axes.get("dim", [study.surface.get("dim", 2)])] or [2])
     per = study.chunk * n_opt * (dim + 2 + len(study.events)) * 8 * 4  # state, moments, outputs
+    frames = len(study.frame_steps) * study.recorded_in(0, study.chunk)
+    per += frames * n_opt * (dim + 1) * 8 * 2  # positions and their loss (and a copy)
     try:
         V.fits_memory("run.chunk", per, f"a task of {study.chunk} trajectories x {n_opt} optimizer "
                       f"settings in {dim}-D", hint="lower run.chunk")  # fmt: skip
