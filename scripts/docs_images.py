@@ -8,7 +8,8 @@
 Nothing in docs/img is drawn by hand: the GIFs are the gallery's own recipes
 (``animations/*.toml``) rendered by ``landscape.recipes`` — the same
 colours, labels and claims as ``landscape gallery`` — and the PNGs are
-written by ``scripts/highdim.py`` and ``scripts/minibatch_compare.py``; the
+written by ``scripts/highdim.py``, ``scripts/minibatch_compare.py`` and
+``scripts/study_survival.py`` (from a study's Zarr store); the
 explorer's screenshot is its page on a gallery recipe, served by
 ``landscape.explorer`` and taken in headless Chromium (Playwright).  Each
 recipe's claims are measured on the run that is drawn; the script stops
@@ -40,6 +41,7 @@ FIGURES = {
     "highdim_escape.png": ("highdim.py", "escape.png"),
     "highdim_pspin.png": ("highdim.py", "pspin.png"),
     "minibatch_compare.png": ("minibatch_compare.py", "minibatch_compare.png"),
+    "study_survival.png": ("study_survival.py", "survival.png"),
 }
 #: README picture -> the gallery recipe the explorer shows in it
 SCREENSHOTS = {"explorer.png": "saddle_escape"}

@@ -144,6 +144,11 @@ def test_a_store_of_another_study_is_not_overwritten(sequential, tmp_path):
     S.run(S.load(spec(trajectories=50, chunk=50)), tmp_path / "o.zarr", workers=0)
     with pytest.raises(S.StudyError, match="holds another study"):
         S.run(S.load(spec()), tmp_path / "o.zarr", workers=0)
+    # the same axes in another order are another layout of the store
+    swapped = spec(trajectories=50, chunk=50)
+    swapped["axes"] = dict(reversed(swapped["axes"].items()))
+    with pytest.raises(S.StudyError, match="holds another study"):
+        S.run(S.load(swapped), tmp_path / "o.zarr", workers=0)
 
 
 def _spec_text(axes, run, events=False) -> str:
@@ -300,3 +305,48 @@ def test_a_killed_scheduler_ends_landscape_sweep_in_one_line_and_the_next_run_co
             proc.wait(timeout=60)
     assert 3 <= _stored(tmp_path / "s.zarr") < 4 * 16
     _resume_and_compare(tmp_path, whole)
+
+
+def _readme_study_section() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Studies on a cluster")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_shows_the_study_file_and_its_python_form():
+    import ast
+    from pathlib import Path
+
+    from landscape.starts import INDEXED
+
+    section = _readme_study_section()
+    path = Path(__file__).resolve().parents[1] / "scripts" / "saddle_study.toml"
+    block = section.split("```toml\n")[1].split("```")[0]
+    assert block == path.read_text(encoding="utf-8")
+    code = section.split("```python\n")[1].split("```")[0]
+    tree = ast.parse(code)
+    spec_dict = next(ast.literal_eval(n.value) for n in tree.body
+                     if isinstance(n, ast.Assign) and n.targets[0].id == "spec")  # fmt: skip
+    assert S.load(spec_dict).to_json() == S.load(str(path)).to_json()
+    # the table of keys names every start kind with its parameters, and every keep variable
+    row = next(r for r in section.splitlines() if r.startswith("| `[starts]`"))
+    for kind, params in INDEXED.items():
+        assert f"`{kind}`" in row and all(f"`{p}`" in row for p in params), kind
+    row = next(r for r in section.splitlines() if r.startswith("| `[keep]`"))
+    assert all(f"`{k}`" in row for k in ("final_loss", "diverged", "events", "final", "frames"))
+
+
+def test_the_survival_script_draws_its_claim_from_the_store(load_script, tmp_path):
+    mod = load_script("study_survival")
+    assert mod.main(["-o", str(tmp_path), "--quick"]) == 0
+    assert (tmp_path / "survival.png").read_bytes()[:4] == b"\x89PNG"
+    ds = S.open_result(tmp_path / "saddle.zarr").load()
+    rows = mod.measure(ds)
+    assert mod.claim_holds(rows) and "holds." in (tmp_path / "README.md").read_text()
+    med = {(r["dim"], r["lr"], r["beta"]): r["median"] for r in rows}
+    assert med[(20, 0.05, 0.0)] == 169 and med[(20, 0.05, 0.9)] == 47  # as the README says
+    # a claim that does not hold is not drawn: the title falls back, the status is 1
+    flipped = [{**r, "median": -r["median"]} for r in rows]
+    assert not mod.claim_holds(flipped)

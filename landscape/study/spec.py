@@ -107,6 +107,9 @@ class Study:
         """The study as canonical JSON (stored with the results: a resumed run must match)."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["keep"] = list(d["keep"])
+        # the order of the axes and of the events is the order of the stored dimensions
+        d["axes"] = [[k, v] for k, v in self.axes.items()]
+        d["events"] = [[k, v] for k, v in self.events.items()]
         return json.dumps(d, sort_keys=True, default=str)
 
 
