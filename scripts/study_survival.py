@@ -158,7 +158,9 @@ def main(argv=None) -> int:
     holds = claim_holds(rows)
     draw(ds, rows, out / "survival.png", holds)
     (out / "README.md").write_text(report(rows, Path(args.spec).name, holds), encoding="utf-8")
-    print(f"wrote {out / 'survival.png'} and {out / 'README.md'} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"wrote {out / 'survival.png'} and {out / 'README.md'} ({time.perf_counter() - t0:.1f} s)"
+    )
     if not holds:
         print("study_survival.py: the claim does not hold on this run", file=sys.stderr)
         return 1

@@ -121,7 +121,10 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
         (lambda s: s.update(extra={}), "extra is not a study table"),
         (lambda s: s.update(keep={"what": ["frames"], "evry": 5}), "keep.evry is not a keep key"),
         (lambda s: s.update(keep={"every": 5}), 'keep.every needs "frames"'),
-        (lambda s: s.update(keep={"what": ["frames"], "recorded": 601}), "keep.recorded must be <="),
+        (
+            lambda s: s.update(keep={"what": ["frames"], "recorded": 601}),
+            "keep.recorded must be <=",
+        ),
         (lambda s: s.update(keep={"what": ["frames"], "every": 0}), "keep.every must be >= 1"),
         (lambda s: s.update(keep={"what": "frames"}), "keep.what must be a non-empty array"),
     ],
