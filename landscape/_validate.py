@@ -95,7 +95,7 @@ def int_text(v: int) -> str:
     """``v``, as ``2**k`` (or ``2**k - 1``) when it is one, else its digits (or its size)."""
     for off, suffix in ((0, ""), (1, " - 1")):
         w = v + off
-        if w > 1024 and w & (w - 1) == 0:
+        if w >= 2**20 and w & (w - 1) == 0:  # 4096 reads better as itself
             return f"2**{w.bit_length() - 1}{suffix}"
     if abs(v).bit_length() > 128:
         return f"about {'-' if v < 0 else ''}2**{abs(v).bit_length() - 1}"

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from . import __version__, _backend
 from ._backend import BACKENDS, CudaUnavailable
@@ -479,10 +480,19 @@ def _cmd_sweep(args) -> int:
         from . import study
     except ImportError as exc:
         raise ImportError(f'landscape sweep needs pip install "landscape[sweep]" ({exc})') from None
-    st = study.load(args.spec)
-    ds = study.run(st, args.output, scheduler=args.scheduler, workers=workers,
-                   progress=not args.quiet)  # fmt: skip
-    print(f"{args.output}: " + ", ".join(f"{k} {v}" for k, v in ds.sizes.items() if k != "chunk"))
+    if workers is not None and args.scheduler is not None:
+        raise ValueError("--workers sizes a local cluster: give --workers or --scheduler, not both")
+    st = study.load(Path(args.spec))
+    try:
+        ds = study.run(st, args.output, scheduler=args.scheduler, workers=workers,
+                       progress=not args.quiet)  # fmt: skip
+    except KeyboardInterrupt:
+        stored, total = study.stored_tasks(args.output)
+        print(f"landscape sweep: interrupted; {stored} of {total} tasks are stored in "
+              f"{args.output}: run the same command again to resume", file=sys.stderr)  # fmt: skip
+        return 130
+    sizes = ", ".join(f"{k}={v}" for k, v in ds.sizes.items() if k != "chunk")
+    print(f"{args.output}: sizes {sizes}")
     return 0
 
 

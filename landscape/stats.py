@@ -168,10 +168,13 @@ def _dataset_times(ds, event: str) -> dict[str, Times]:
                          "keep.what): escape times are censored at divergence")  # fmt: skip
     ev = ds["event_step"].sel(event=event)
     left = [d for d in ev.dims if d != "trajectory"]
+    if not left:
+        raise ValueError("the dataset must have one axis left besides trajectory (its values "
+                         "name the curves); it has none: select fewer axes")  # fmt: skip
     if len(left) != 1:
         raise ValueError(
             "the dataset must have one axis left besides trajectory (its values name the curves); "
-            f"it has {left or 'none'}: select the others first, e.g. ds.sel("
+            f"it has {left}: select the others first, e.g. ds.sel("
             + ", ".join(f"{d}=..." for d in left[1:])
             + ")"
         )
@@ -420,9 +423,13 @@ def logrank_times(a: Times, b: Times, alternative: str = "two-sided") -> Logrank
 def logrank(result, event: str, a: str, b: str, alternative: str = "two-sided") -> LogrankResult:
     """Log-rank test between optimizers ``a`` and ``b`` (names) of ``result``."""
     d = times(result, event)
+    what = "optimizer"
+    if hasattr(result, "data_vars"):  # a dataset: the curves are named by one axis's values
+        what = next(x for x in result["event_step"].dims if x not in ("trajectory", "event"))
+        a, b = (v if isinstance(v, str) else str(v) for v in (a, b))
     for name in (a, b):
         if name not in d:
-            raise ValueError(f"optimizer must be one of {list(d)}, got {name!r}")
+            raise ValueError(f"{what} must be one of {list(d)}, got {name!r}")
     return logrank_times(d[a], d[b], alternative)
 
 

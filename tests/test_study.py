@@ -116,7 +116,8 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
         (lambda s: s["axes"].update(lr=[]), "axes.lr must be a non-empty array"),
         (lambda s: s["axes"].update(optimizer=["gd", "adamm"]), "kind must be one of"),
         (lambda s: s["axes"].update(k=[1, 5]), "surface with"),
-        (lambda s: s["run"].update(chunk=10**13, trajectories=10**13), "run.chunk"),
+        (lambda s: s["run"].update(chunk=10**9, trajectories=10**9), "run.chunk"),
+        (lambda s: s["run"].update(chunk=1000, trajectories=10**13), "run.trajectories: a cell"),
         (lambda s: s["starts"].update(kind="grid"), "starts.kind must be one of"),
         (lambda s: s.update(extra={}), "extra is not a study table"),
         (lambda s: s.update(keep={"what": ["frames"], "evry": 5}), "keep.evry is not a keep key"),
@@ -127,6 +128,34 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
         ),
         (lambda s: s.update(keep={"what": ["frames"], "every": 0}), "keep.every must be >= 1"),
         (lambda s: s.update(keep={"what": "frames"}), "keep.what must be a non-empty array"),
+        (lambda s: s.update(keep={"what": ["diverged", "diverged"]}), "keep.what repeats"),
+        (lambda s: (s.pop("events"), s.update(keep={"what": ["events"]})), "no \\[events.NAME\\]"),
+        # a value that would be silently ignored or overridden
+        (lambda s: s["axes"].update(noise=[-0.5, 0.0]), "axes.noise: noise must be >= 0"),
+        (
+            lambda s: s["axes"].update(optimizer=["adam"], beta=[0.0, 0.9]),
+            "axes.beta is not a hyperparameter of adam",
+        ),  # fmt: skip
+        (lambda s: s.update(optimizer={"betta": 0.5}), "optimizer.betta is not a hyperparameter"),
+        (lambda s: s.update(optimizer={"lr": 7.0}), r"lr is set in \[optimizer\] and in \[axes\]"),
+        (lambda s: s["axes"].update(dim=[2, 3]), r"dim is set in \[surface\]"),
+        (lambda s: s["axes"].update(seed=[1, 2]), r"seed is set in \[starts\]"),
+        # mistakes a task would only meet when it runs, named by their key
+        (lambda s: s["events"]["escaped"].update(rad=0.5), "events.escaped.rad is not a key"),
+        (lambda s: s["events"]["escaped"].update(radius=-0.5), "events.escaped: radius"),
+        (lambda s: s["starts"].update(raduis=0.1), "starts.raduis is not a key of ball starts"),
+        (lambda s: s["starts"].update(seed="zero"), "starts.seed: seed must be an integer"),
+        (
+            lambda s: s["starts"].update(center=[0.0, 0.0, 0.0]),
+            "starts.center must be a number or 2",
+        ),
+        (lambda s: s["axes"].update(noise=["a"]), "axes.noise"),
+        (
+            lambda s: (s["starts"].pop("seed"), s["axes"].update(seed=[-1, 2])),
+            "axes.seed: seed must",
+        ),
+        (lambda s: s["run"].update(diverge_at="big"), "run.diverge_at"),
+        (lambda s: s["axes"].update(batch_size=[4]), "axes.batch_size"),
     ],
 )
 def test_bad_studies_are_refused_before_any_work(change, words):
@@ -138,9 +167,50 @@ def test_bad_studies_are_refused_before_any_work(change, words):
 
 def test_an_unreachable_scheduler_is_one_clear_error(tmp_path):
     t = time.monotonic()
-    with pytest.raises(S.StudyError, match="cannot reach"):
+    with pytest.raises(S.StudyError, match="scheduler tcp://127.0.0.1:9: cannot reach"):
         S.run(S.load(spec()), tmp_path / "u.zarr", scheduler="tcp://127.0.0.1:9")
     assert time.monotonic() - t < 30
+    assert not (tmp_path / "u.zarr").exists()  # checked before the store is made
+    with pytest.raises(S.StudyError, match="scheduler foo://bar: cannot reach"):
+        S.run(S.load(spec()), tmp_path / "u.zarr", scheduler="foo://bar")
+
+
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"workers": -1}, "workers must be >= 0"),
+        ({"workers": "2"}, "workers must be an integer"),
+        ({"workers": True}, "workers must be an integer"),
+        ({"workers": 2, "scheduler": "tcp://127.0.0.1:9"}, "without client or scheduler"),
+    ],
+)
+def test_bad_run_arguments_are_refused_before_any_work(kw, words, tmp_path):
+    with pytest.raises(S.StudyError, match=words):
+        S.run(S.load(spec()), tmp_path / "w.zarr", **kw)
+    assert not (tmp_path / "w.zarr").exists()
+
+
+def test_an_output_that_is_not_a_store_is_refused(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(S.StudyError, match="is a file, not a study store"):
+        S.run(S.load(spec()), tmp_path / "afile", workers=0)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "notes.txt").write_text("x")
+    with pytest.raises(S.StudyError, match="exists and is not a study store"):
+        S.run(S.load(spec()), tmp_path / "folder", workers=0)
+
+
+@pytest.mark.parametrize("what", [["frames"], ["final"], ["events"]])
+def test_any_single_kept_variable_is_stored(what, tmp_path):
+    s = spec(trajectories=60, chunk=25)
+    s["keep"] = (
+        {"what": what, "every": 50, "recorded": 30} if what == ["frames"] else {"what": what}
+    )
+    ds = S.run(S.load(s), tmp_path / "k.zarr", workers=0).load()
+    names = {"frames": ["positions", "loss"], "final": ["final"], "events": ["event_step"]}
+    assert sorted(v for v in ds.data_vars if v != "done") == sorted(names[what[0]])
+    assert int(ds.done.sum()) == 2 * 3
+    assert not any(np.isnan(ds[v].values).any() for v in ds.data_vars if ds[v].dtype.kind == "f")
 
 
 def test_a_store_of_another_study_is_not_overwritten(sequential, tmp_path):
@@ -175,13 +245,23 @@ def test_the_command_runs_a_spec_file_and_refuses_a_bad_one_in_one_line(tmp_path
     (tmp_path / "s.toml").write_text(text)
     r = _cli("s.toml", "-o", "s.zarr", "--workers", "0", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "optimizer 2, trajectory 64" in r.stdout
+    assert "sizes optimizer=2, trajectory=64" in r.stdout
     assert S.open_result(tmp_path / "s.zarr").final_loss.shape == (2, 64)
     (tmp_path / "b.toml").write_text(text.replace('optimizer = ["gd", "adam"]', "lrr = [1]"))
     r = _cli("b.toml", "-o", "b.zarr", cwd=tmp_path)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "axes.lrr is not a study axis" in lines[0]
     assert not (tmp_path / "b.zarr").exists()
+    for args, words in [
+        (["s.txt", "-o", "t.zarr"], "s.txt: no such study file"),
+        (
+            ["s.toml", "-o", "t.zarr", "--workers", "0", "--scheduler", "tcp://127.0.0.1:9"],
+            "give --workers or --scheduler, not both",
+        ),  # fmt: skip
+    ]:
+        r = _cli(*args, cwd=tmp_path)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr
 
 
 def test_stats_work_on_the_stored_dataset_along_any_axis(sequential):
@@ -196,6 +276,13 @@ def test_stats_work_on_the_stored_dataset_along_any_axis(sequential):
     assert test.pvalue < 1e-6
     with pytest.raises(ValueError, match="one axis left"):
         ls.stats.survival(sequential.sel(noise=0.0), "escaped")
+    with pytest.raises(ValueError, match="it has none: select fewer axes"):
+        ls.stats.survival(sequential.sel(noise=0.0, lr=0.05, optimizer="gd"), "escaped")
+    # the axis's values as numbers too; a wrong one is named by the axis
+    one = sequential.sel(noise=0.0, optimizer="adam")
+    assert ls.stats.logrank(one, "escaped", 0.01, 0.05).pvalue == test.pvalue
+    with pytest.raises(ValueError, match=r"lr must be one of \['0.01', '0.05'\], got '0.02'"):
+        ls.stats.logrank(one, "escaped", 0.01, 0.02)
 
 
 def test_stats_of_a_result_and_of_its_dataset_agree():
@@ -269,7 +356,14 @@ def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(long_study, 
                           text=True, preexec_fn=default_sigint) as p:  # fmt: skip
         _wait_for_tasks(p, tmp_path / "s.zarr", 3)
         assert ctrl_c(p, within=60) < 60 and p.returncode == 130, p.stderr.read()
-    assert 3 <= _stored(tmp_path / "s.zarr") < 4 * 16
+        err = p.stderr.read()
+    stored = _stored(tmp_path / "s.zarr")
+    assert 3 <= stored < 4 * 16
+    # one line (the workers stop quietly), saying what is kept and what to do
+    assert err.strip().splitlines() == [
+        f"landscape sweep: interrupted; {stored} of 64 tasks are stored in s.zarr: "
+        "run the same command again to resume"
+    ], err
     _resume_and_compare(tmp_path, whole)
 
 
@@ -353,3 +447,14 @@ def test_the_survival_script_draws_its_claim_from_the_store(load_script, tmp_pat
     # a claim that does not hold is not drawn: the title falls back, the status is 1
     flipped = [{**r, "median": -r["median"]} for r in rows]
     assert not mod.claim_holds(flipped)
+
+
+def test_a_store_that_would_not_fit_on_the_disk_is_refused(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**6, 10**6 - 1000, 1000))
+    with pytest.raises(S.StudyError, match="needs up to .* more than the .* free there"):
+        S.run(S.load(spec()), tmp_path / "d.zarr", workers=0)
+    assert not (tmp_path / "d.zarr").exists()

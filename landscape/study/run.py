@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from concurrent.futures import CancelledError
 from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as V
 from .. import events as _events
 from .. import optim, starts, surfaces
 from ..engine import simulate
+from ..optim import noise
 from .spec import Study, StudyError
 
-__all__ = ["make_optimizers", "make_surface", "open_result", "run", "run_task"]
+__all__ = [
+    "check_cell",
+    "make_optimizers",
+    "make_surface",
+    "open_result",
+    "run",
+    "run_task",
+    "stored_tasks",
+]
 
 
 def make_surface(study: Study, cell: dict):
@@ -46,55 +57,107 @@ def make_optimizers(study: Study) -> list:
     return out
 
 
-def _vector(v, dim):
-    return np.full(dim, float(v)) if isinstance(v, (int, float)) else np.asarray(v, dtype=float)
+class _key:
+    """Turn a ValueError/TypeError raised while building ``what`` into a StudyError naming it."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if (
+            kind is not None
+            and issubclass(kind, (ValueError, TypeError))
+            and not isinstance(exc, StudyError)
+        ):
+            raise StudyError(f"{self.what}: {exc}") from None
+        return False
 
 
-def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
-    """Simulate one launch cell on trajectories ``first:stop``; the arrays the study keeps."""
-    surf = make_surface(study, cell)
+def _vector(key: str, v, dim: int) -> np.ndarray:
+    """A number (the same in every coordinate) or ``dim`` numbers."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return np.full(dim, float(v))
+    arr = np.asarray(v, dtype=float)
+    if arr.shape != (dim,):
+        raise StudyError(f"{key} must be a number or {dim} numbers (the surface's dimension), "
+                         f"got {v!r}")  # fmt: skip
+    return arr
+
+
+def _prepare(study: Study, cell: dict, first: int, stop: int) -> dict:
+    """The arguments of one task's :func:`landscape.simulate` call, each checked under its key."""
+    with _key(f"surface with {cell}" if cell else "surface"):
+        surf = make_surface(study, cell)
     d = surf.dim
     sp = {k: v for k, v in study.starts.items() if k not in ("kind", "seed")}
     for key in ("x", "mean", "low", "high", "center"):
         if key in sp:
-            sp[key] = _vector(sp[key], d)
+            sp[key] = _vector(f"starts.{key}", sp[key], d)
     if "radius" in cell:
         sp["radius"] = cell["radius"]
-    seed = int(cell.get("seed", study.starts.get("seed", 0)))
-    x0 = starts.indexed(study.starts["kind"], stop - first, first=first, seed=seed, **sp)
+    seed_key = "axes.seed" if "seed" in cell else "starts.seed"
+    with _key(seed_key):
+        seed = V.integer("seed", cell.get("seed", study.starts.get("seed", 0)), minimum=0,
+                         maximum=V.MAX_SEED)  # fmt: skip
+    with _key("starts" + (f" with radius = {cell['radius']!r} (axes.radius)"
+                          if "radius" in cell else "")):  # fmt: skip
+        x0 = starts.indexed(study.starts["kind"], stop - first, first=first, seed=seed, **sp)
     evs = {}
     for name, spec in study.events.items():
         spec = dict(spec)
         kind = spec.pop("kind")
+        make = getattr(_events, kind)
+        takes = list(inspect.signature(make).parameters)
+        for k in spec:
+            if k not in takes:
+                raise StudyError(f"events.{name}.{k} is not a key of {kind}; allowed: kind, "
+                                 f"{', '.join(takes)}")  # fmt: skip
         if "center" in spec:
-            spec["center"] = _vector(spec["center"], d)
-        evs[name] = getattr(_events, kind)(**spec)
-    sigma = float(cell.get("noise", 0.0))
-    kw = {}
+            spec["center"] = _vector(f"events.{name}.center", spec["center"], d)
+        with _key(f"events.{name}"):
+            evs[name] = make(**spec)
+            _events.pack({name: evs[name]}, d, np.dtype(study.dtype))
+    with _key("axes.noise"):
+        sigma = V.nonnegative("noise", cell.get("noise", 0.0))
+    kw = {"noise": noise.gaussian(sigma) if sigma > 0 else None}
     if "batch_size" in cell:
         kw["batch_size"] = cell["batch_size"]
     if study.diverge_at is not None:
         kw["diverge_at"] = study.diverge_at
     rec = study.recorded_in(first, stop)
-    res = simulate(surf, make_optimizers(study), x0, study.steps,
-                   record_every=study.every if rec else 0, record=rec,
-                   dtype=study.dtype, seed=seed, noise=_events_noise(sigma), events=evs,
-                   first_trajectory=first, progress=False, **kw)  # fmt: skip
+    return dict(surface=surf, x0=x0, steps=study.steps, record_every=study.every if rec else 0,
+                record=rec, dtype=study.dtype, seed=seed, events=evs, first_trajectory=first,
+                **kw)  # fmt: skip
+
+
+def check_cell(study: Study, cell: dict) -> int:
+    """Build one launch cell's arguments as a task would, without simulating; its dimension."""
+    from ..engine.simulate import _batch_sizes, named_optimizers
+
+    args = _prepare(study, cell, 0, 1)
+    if "batch_size" in args:
+        names, _ = named_optimizers(make_optimizers(study))
+        with _key("axes.batch_size"):
+            _batch_sizes(args["batch_size"], names, args["surface"])
+    return args["surface"].dim
+
+
+def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
+    """Simulate one launch cell on trajectories ``first:stop``; the arrays the study keeps."""
+    args = _prepare(study, cell, first, stop)
+    res = simulate(optimizers=make_optimizers(study), progress=False, **args)
     out = {"final_loss": res.final_loss.astype(np.float64), "diverged": res.diverged}
-    if evs:
+    if study.events:
         out["event_step"] = np.stack([res.events[e] for e in study.events], axis=-1)
     if "final" in study.keep:
         out["final"] = res.final.astype(np.float64)
-    if rec:
+    if args["record"]:
         out["positions"] = res.positions.astype(np.float64)
         out["loss"] = res.loss.astype(np.float64)
     return {k: v for k, v in out.items() if k in study.variables}
-
-
-def _events_noise(sigma):
-    from ..optim import noise
-
-    return noise.gaussian(sigma) if sigma > 0 else None
 
 
 # ---------------------------------------------------------------------------
@@ -172,8 +235,9 @@ def open_result(path):
     return ds[[v for v in _VARIABLES if v in ds]]
 
 
-def _prepare_store(study: Study, path: Path):
-    """Create the store, or check that an existing one holds this very study; the done flags."""
+def _check_store(study: Study, path: Path):
+    """The done flags of an existing store of this very study, or None when there is none yet
+    (and room for one); refuse a store of another study, a file, a folder of other things."""
     import xarray as xr
 
     if (path / "zarr.json").exists() or (path / ".zgroup").exists():
@@ -181,13 +245,44 @@ def _prepare_store(study: Study, path: Path):
         if ds.attrs.get("study") != study.to_json():
             raise StudyError(f"{path} holds another study; give a new output path or remove it")
         return ds["done"].values
+    if path.exists() and not path.is_dir():
+        raise StudyError(f"output {path} is a file, not a study store; give a new output path")
     if path.exists() and any(path.iterdir()):
-        raise StudyError(f"{path} exists and is not a study store; give a new output path")
-    _template(study).to_zarr(path, compute=False, consolidated=False, mode="w")
-    # the fill values are written lazily: write the done flags (all 0) for real
+        raise StudyError(f"output {path} exists and is not a study store; give a new output path")
+    _check_disk(_template(study), path)
+    return None
+
+
+def _prepare_store(study: Study, path: Path, done=None):
+    """Create the store unless ``done`` (the flags :func:`_check_store` found); the done flags."""
+    if done is not None:
+        return done
     tmpl = _template(study)
-    tmpl[["done"]].to_zarr(path, consolidated=False, mode="r+")
+    try:
+        tmpl.to_zarr(path, compute=False, consolidated=False, mode="w")
+        # the fill values are written lazily: write the done flags (all 0) for real
+        tmpl[["done"]].to_zarr(path, consolidated=False, mode="r+")
+    except OSError as exc:
+        raise StudyError(f"output {path}: cannot create the store ({exc})") from None
     return np.zeros(tmpl["done"].shape, dtype=np.int8)
+
+
+def _check_disk(tmpl, path: Path) -> None:
+    """The store (uncompressed: an upper bound) must fit in the free space where it goes."""
+    import shutil
+
+    need = sum(v.size * v.dtype.itemsize for v in tmpl.data_vars.values())
+    where = path.absolute()
+    while not where.exists():
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError as exc:
+        raise StudyError(f"output {path}: {exc}") from None
+    if need > free:
+        raise StudyError(f"output {path}: the study needs up to {V.gib(need)} (uncompressed), "
+                         f"more than the {V.gib(free)} free there; lower run.trajectories or "
+                         "the axes' values, or store it elsewhere")  # fmt: skip
 
 
 def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
@@ -209,7 +304,8 @@ def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
         else:
             extra = {"event_step": ["event"], "final": ["coord"]}.get(name, [])
             data[name] = ([*la, *oa, "trajectory", *extra], arr)
-    xr.Dataset(data).to_zarr(path, region=region, consolidated=False, mode="r+")
+    if data:
+        xr.Dataset(data).to_zarr(path, region=region, consolidated=False, mode="r+")
     if frames:
         rec = frames["loss"][1].shape[len(la) + len(oa)]
         region = {**region, "recorded": slice(a, a + rec)}
@@ -231,56 +327,51 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
     processes (default: one per core; ``workers=0``: every task in this
     process, one after the other).  Finished tasks of an earlier,
     interrupted run of the same study are not run again.  ``callback(cell,
-    chunk)`` is called after each task is stored.
+    chunk)`` is called after each task is stored.  Raises
+    :class:`StudyError` (one line) for a bad argument, an unusable output
+    path or scheduler, before any task runs, and for a scheduler lost
+    during the study (the stored tasks stay; the same call resumes).
     """
+    if not isinstance(study, Study):
+        raise StudyError(f"study must be a landscape.study.Study (study.load), got {study!r}")
+    if workers is not None:
+        try:
+            workers = V.integer("workers", workers, minimum=0)
+        except ValueError as exc:
+            raise StudyError(str(exc)) from None
+        if client is not None or scheduler is not None:
+            raise StudyError("workers sizes a local cluster: give it without client or scheduler")
     path = Path(out)
+    found = _check_store(study, path)  # before starting or reaching any cluster
     if workers == 0 and client is None and scheduler is None:
-        done = _prepare_store(study, path)
-        cells, chunks = study.launches(), study.chunks()
-        for li in range(len(cells)):
-            for ci in range(len(chunks)):
-                if not done.reshape(len(cells), -1)[li, ci]:
-                    _write(path, study, li, ci, run_task(study, cells[li], *chunks[ci]))
-                    if callback is not None:
-                        callback(li, ci)
-        return open_result(path)
-    from dask.distributed import Client, LocalCluster, as_completed
+        return _run_here(study, path, found, progress, callback)
+    from dask.distributed import Client, as_completed
     from distributed.comm.core import CommClosedError
 
-    done = _prepare_store(study, path)
-    cells = study.launches()
-    todo = [(li, ci) for li in range(len(cells)) for ci in range(len(study.chunks()))
-            if not done.reshape(len(cells), -1)[li, ci]]  # fmt: skip
     own = None
     if client is None:
         if scheduler is not None:
             try:
                 client = own = Client(scheduler, timeout="10s")
-            except OSError as exc:
-                raise StudyError(f"--scheduler {scheduler}: cannot reach it ({exc})") from None
+            except (OSError, ValueError, TypeError) as exc:
+                raise StudyError(f"scheduler {scheduler}: cannot reach it ({exc})") from None
         else:
-            n = workers or os.cpu_count() or 1
-            # a dashboard (Dask's live view of the tasks) when progress is shown
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0" if progress else None)  # fmt: skip
-            client = own = Client(cluster)
+            client = own = _local_client(workers or os.cpu_count() or 1, dashboard=progress)
     bar = None
     try:
-        chunks = study.chunks()
+        done = _prepare_store(study, path, found)
+        cells, chunks = study.launches(), study.chunks()
+        todo = [(li, ci) for li in range(len(cells)) for ci in range(len(chunks))
+                if not done.reshape(len(cells), -1)[li, ci]]  # fmt: skip
         futures = {client.submit(run_task, study, cells[li], *chunks[ci], pure=False,
                                  retries=2, key=f"study-{li}-{ci}-{os.getpid()}"): (li, ci)
                    for li, ci in todo}  # fmt: skip
         if progress:
-            import sys
-
-            from tqdm.auto import tqdm
-
             has = "dashboard" in client.scheduler_info().get("services", {})
             link = getattr(client, "dashboard_link", None) if has else None
             if link:
                 print(f"Dask dashboard: {link}", file=sys.stderr, flush=True)
-
-            bar = tqdm(total=len(futures), desc="study")
+            bar = _bar(len(done.ravel()), int(done.sum()))
         stored, where = 0, getattr(client.scheduler, "address", "")
         for fut in as_completed(futures):
             li, ci = futures[fut]
@@ -303,6 +394,72 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
         if own is not None:
             _close(own)
     return open_result(path)
+
+
+def _run_here(study: Study, path: Path, found, progress: bool, callback):
+    """Every task in this process, one after the other (``workers=0``)."""
+    done = _prepare_store(study, path, found)
+    cells, chunks = study.launches(), study.chunks()
+    flags = done.reshape(len(cells), -1)
+    bar = _bar(flags.size, int(flags.sum())) if progress else None
+    try:
+        for li in range(len(cells)):
+            for ci in range(len(chunks)):
+                if not flags[li, ci]:
+                    _write(path, study, li, ci, run_task(study, cells[li], *chunks[ci]))
+                    if callback is not None:
+                        callback(li, ci)
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return open_result(path)
+
+
+def _bar(total: int, stored: int):
+    """A progress bar over the study's tasks, starting at those already stored."""
+    from tqdm.auto import tqdm
+
+    if stored:
+        print(f"resuming: {stored} of {total} tasks are already stored", file=sys.stderr)
+    return tqdm(total=total, initial=stored, desc="study")
+
+
+def _local_client(n: int, dashboard: bool):
+    """A local cluster of ``n`` worker processes and its client.
+
+    The workers start with SIGINT ignored: Ctrl-C reaches the whole process
+    group, and the study (this process) stops them itself when closing the
+    cluster, instead of each worker printing its KeyboardInterrupt traceback.
+    """
+    import logging
+    import signal
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        # a dashboard (Dask's live view of the tasks) when progress is shown
+        # workers log errors only (not the warnings of tasks cancelled when the study stops)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0" if dashboard else None,
+                               silence_logs=logging.ERROR)  # fmt: skip
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
+    return Client(cluster)
+
+
+def stored_tasks(out) -> tuple[int, int]:
+    """``(stored, total)`` tasks of the study store ``out`` ((0, 0) if there is none)."""
+    try:
+        done = open_result(out)["done"].values
+    except (OSError, KeyError, ValueError):
+        return 0, 0
+    return int(done.sum()), int(done.size)
 
 
 def _close(client) -> None:

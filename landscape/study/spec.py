@@ -115,11 +115,15 @@ class Study:
 
 def load(spec) -> Study:
     """A :class:`Study` from a TOML file path, TOML text or a dict; raise :class:`StudyError`."""
-    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".toml")):
+    if isinstance(spec, str) and "\n" not in spec and "=" not in spec:
+        spec = Path(spec)  # a file name (TOML text has a key = value)
+    if isinstance(spec, Path):
         try:
             data = tomllib.loads(Path(spec).read_text())
         except FileNotFoundError:
             raise StudyError(f"{spec}: no such study file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StudyError(f"{spec}: cannot read the study file ({exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise StudyError(f"{spec}: invalid TOML: {exc}") from None
     elif isinstance(spec, str):
@@ -164,15 +168,25 @@ def _read(d: dict) -> Study:
         axes[axis] = values
     if "optimizer" not in axes and "kind" not in opt:
         raise StudyError("optimizer.kind is required (or an axes.optimizer of kinds)")
-    for kind in axes.get("optimizer", [opt.get("kind")]):
+    kinds = axes.get("optimizer", [opt.get("kind")])
+    for kind in kinds:
         if kind not in optim.names():
             raise StudyError(
                 f"optimizer kind must be one of {', '.join(optim.names())}, got {kind!r}"
             )
+    _check_hyperparameters(kinds, opt, axes)
     starts = dict(_table(d, "starts"))
     skind = starts.get("kind")
     if skind not in INDEXED:
         raise StudyError(f"starts.kind must be one of {', '.join(INDEXED)}, got {skind!r}")
+    for k in starts:
+        if k not in ("kind", "seed", *INDEXED[skind]):
+            allowed = ", ".join(("kind", "seed", *INDEXED[skind]))
+            raise StudyError(f"starts.{k} is not a key of {skind} starts; allowed: {allowed}")
+    for table, fixed in (("surface", surf), ("optimizer", opt), ("starts", starts)):
+        for k in fixed:
+            if k in axes and k != "kind":
+                raise StudyError(f"{k} is set in [{table}] and in [axes]: keep one")
     if "radius" in axes and skind not in ("ball", "sphere"):
         raise StudyError(f"axes.radius needs starts.kind = 'ball' or 'sphere', got {skind!r}")
     run = dict(_table(d, "run"))
@@ -183,12 +197,20 @@ def _read(d: dict) -> Study:
         steps = V.integer("run.steps", run.get("steps"), minimum=1, maximum=V.MAX_STEPS)
         n = V.integer("run.trajectories", run.get("trajectories"), minimum=1)
         chunk = V.integer("run.chunk", run.get("chunk", min(n, 16384)), minimum=1)
+        diverge_at = run.get("diverge_at")
+        if diverge_at is not None:
+            diverge_at = V.positive("run.diverge_at", diverge_at)
+        # the trajectory coordinate and one cell's final losses are held in memory
+        V.fits_memory("run.trajectories", 16 * n, f"a cell of {n} trajectories")
     except ValueError as exc:
         raise StudyError(str(exc)) from None
     dtype = run.get("dtype", "float64")
     if dtype not in ("float32", "float64"):
         raise StudyError(f"run.dtype must be float32 or float64, got {dtype!r}")
-    keep, every, recorded = _read_keep(_table(d, "keep") if "keep" in d else {}, steps, n)
+    keep_table = _table(d, "keep") if "keep" in d else {}
+    if "events" not in d and "what" not in keep_table:
+        keep_table = {**keep_table, "what": ["final_loss", "diverged"]}
+    keep, every, recorded = _read_keep(keep_table, steps, n, bool(d.get("events")))
     events = {}
     for ename, spec in _table(d, "events").items() if "events" in d else ():
         spec = dict(spec)
@@ -202,13 +224,12 @@ def _read(d: dict) -> Study:
         events[ename] = {"kind": kind, **spec}
     study = Study(surface=surf, axes=axes, optimizer=opt, starts=starts, steps=steps,
                   trajectories=n, chunk=min(chunk, n), dtype=dtype, events=events, keep=keep,
-                  diverge_at=run.get("diverge_at"), every=every, recorded=recorded)  # fmt: skip
-    _check_memory(study)
+                  diverge_at=diverge_at, every=every, recorded=recorded)  # fmt: skip
     _check_cells(study)
     return study
 
 
-def _read_keep(t: dict, steps: int, n: int) -> tuple:
+def _read_keep(t: dict, steps: int, n: int, has_events: bool) -> tuple:
     """``[keep]``: what (the variables), every and recorded (the frames)."""
     for k in t:
         if k not in _KEEP_TABLE:
@@ -220,6 +241,10 @@ def _read_keep(t: dict, steps: int, n: int) -> tuple:
     for k in keep:
         if k not in _KEEP_KEYS:
             raise StudyError(f"keep.what holds {k!r}; allowed: {', '.join(_KEEP_KEYS)}")
+    if len(set(keep)) != len(keep):
+        raise StudyError(f"keep.what repeats a value: {keep!r}")
+    if "events" in keep and not has_events:
+        raise StudyError('keep.what holds "events" but the study has no [events.NAME] table')
     if "frames" not in keep:
         for k in ("every", "recorded"):
             if k in t:
@@ -235,10 +260,9 @@ def _read_keep(t: dict, steps: int, n: int) -> tuple:
     return tuple(keep), every, recorded
 
 
-def _check_memory(study: Study) -> None:
-    """A task's arrays (one chunk x every optimizer setting) must fit in memory."""
+def _check_memory(study: Study, dim: int) -> None:
+    """A task's arrays (one chunk x every optimizer setting, in ``dim``-D) must fit in memory."""
     n_opt = len(study.optimizer_cells())
-    dim = max([int(v) for v in study.axes.get("dim", [study.surface.get("dim", 2)])] or [2])
     per = study.chunk * n_opt * (dim + 2 + len(study.events)) * 8 * 4  # state, moments, outputs
     frames = len(study.frame_steps) * study.recorded_in(0, study.chunk)
     per += frames * n_opt * (dim + 1) * 8 * 2  # positions and their loss (and a copy)
@@ -250,18 +274,33 @@ def _check_memory(study: Study) -> None:
 
 
 def _check_cells(study: Study) -> None:
-    """Build every launch's surface and every optimizer once: a bad value fails before any work."""
-    from .run import make_optimizers, make_surface
+    """Build every launch's arguments (surface, starts, events, noise, ...) and every optimizer
+    once, without simulating: a bad value fails before any work, named by its key."""
+    from .run import check_cell, make_optimizers
 
-    for cell in study.launches():
-        try:
-            make_surface(study, cell)
-        except (ValueError, TypeError) as exc:
-            raise StudyError(f"surface with {cell}: {exc}") from None
+    dims = [check_cell(study, cell) for cell in study.launches()]
     try:
         make_optimizers(study)
     except (ValueError, TypeError) as exc:
         raise StudyError(f"optimizer: {exc}") from None
+    _check_memory(study, max(dims))
+
+
+def _check_hyperparameters(kinds, fixed: dict, axes: dict) -> None:
+    """Each fixed hyperparameter and each hyperparameter axis is one of some kind of the study."""
+    import inspect
+
+    takes = {k for kind in kinds for k in inspect.signature(getattr(optim, kind)).parameters}
+    takes.discard("schedule")
+    of = ", ".join(kinds)
+    for k in fixed:
+        if k != "kind" and k not in takes:
+            raise StudyError(f"optimizer.{k} is not a hyperparameter of {of}; "
+                             f"allowed: {', '.join(sorted(takes))}")  # fmt: skip
+    for k in axes:
+        if k != "optimizer" and _is_optimizer_axis(k) and k not in takes:
+            raise StudyError(f"axes.{k} is not a hyperparameter of {of}; "
+                             f"allowed: {', '.join(sorted(takes))}")  # fmt: skip
 
 
 def _table(d, key) -> dict:
