@@ -421,7 +421,9 @@ def _bar(total: int, stored: int):
     """A progress bar over the study's tasks, starting at those already stored."""
     from tqdm.auto import tqdm
 
-    if stored:
+    if stored == total:
+        print(f"all {total} tasks are already stored", file=sys.stderr)
+    elif stored:
         print(f"resuming: {stored} of {total} tasks are already stored", file=sys.stderr)
     return tqdm(total=total, initial=stored, desc="study")
 
