@@ -382,12 +382,8 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
                     f"lost the Dask scheduler {where} after {stored} of {len(todo)} tasks "
                     "were stored; run the same study again to resume"
                 ) from None
-            _write(path, study, li, ci, arrays)
+            _store(path, study, li, ci, arrays, callback, bar)
             stored += 1
-            if callback is not None:
-                callback(li, ci)
-            if bar is not None:
-                bar.update(1)
     finally:
         if bar is not None:
             bar.close()
@@ -406,15 +402,21 @@ def _run_here(study: Study, path: Path, found, progress: bool, callback):
         for li in range(len(cells)):
             for ci in range(len(chunks)):
                 if not flags[li, ci]:
-                    _write(path, study, li, ci, run_task(study, cells[li], *chunks[ci]))
-                    if callback is not None:
-                        callback(li, ci)
-                    if bar is not None:
-                        bar.update(1)
+                    arrays = run_task(study, cells[li], *chunks[ci])
+                    _store(path, study, li, ci, arrays, callback, bar)
     finally:
         if bar is not None:
             bar.close()
     return open_result(path)
+
+
+def _store(path: Path, study: Study, li: int, ci: int, arrays: dict, callback, bar) -> None:
+    """Write a finished task, then tell the caller's callback and the progress bar."""
+    _write(path, study, li, ci, arrays)
+    if callback is not None:
+        callback(li, ci)
+    if bar is not None:
+        bar.update(1)
 
 
 def _bar(total: int, stored: int):
