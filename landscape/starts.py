@@ -42,21 +42,36 @@ def point(x, n: int = 1) -> np.ndarray:
 def normal(n: int, mean, std=1.0, seed: int = 0) -> np.ndarray:
     r"""``n`` points :math:`\sim N(\text{mean}, \text{std}^2)` per coordinate."""
     mean = V.vector("mean", mean)
-    std = np.broadcast_to(np.asarray(std, dtype=np.float64), mean.shape)
-    if not np.all(np.isfinite(std)) or np.any(std < 0):
-        raise ValueError(f"std must be finite and >= 0, got {std!r}")
+    std = _std(std, mean.shape)
     n = _n(n, mean.shape[0], 3)
     return mean + std * _rng(seed).standard_normal((n, mean.shape[0]))
 
 
 def uniform(n: int, low, high, seed: int = 0) -> np.ndarray:
     """``n`` points uniform in the box ``[low, high]`` (per coordinate)."""
+    low, high = _box(low, high)
+    n = _n(n, low.shape[0], 3)
+    return low + (high - low) * _rng(seed).random((n, low.shape[0]))
+
+
+def _std(std, shape) -> np.ndarray:
+    """A standard deviation (one, or one per coordinate): finite and >= 0."""
+    try:
+        out = np.broadcast_to(np.asarray(std, dtype=np.float64), shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"std must be a number or {shape[0]} numbers, got {std!r}") from None
+    if not np.all(np.isfinite(out)) or np.any(out < 0):
+        raise ValueError(f"std must be finite and >= 0, got {std!r}")
+    return out
+
+
+def _box(low, high) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of a box: two vectors of one length, ``high >= low``."""
     low = V.vector("low", low)
     high = V.vector("high", high, low.shape[0])
     if np.any(high < low):
         raise ValueError(f"high must be >= low, got low={low.tolist()} high={high.tolist()}")
-    n = _n(n, low.shape[0], 3)
-    return low + (high - low) * _rng(seed).random((n, low.shape[0]))
+    return low, high
 
 
 def grid(num, low, high) -> np.ndarray:
@@ -135,21 +150,20 @@ def indexed(kind: str, n: int, *, first: int = 0, seed: int = 0, **params) -> np
         if key not in allowed:
             raise ValueError(f"{key} is not a parameter of indexed {kind!r} starts (allowed: "
                              f"{', '.join(allowed)})")  # fmt: skip
+    for key in allowed:
+        if key not in params and key != "std":
+            raise ValueError(f"{key} is required for indexed {kind!r} starts")
     first = V.integer("first", first, minimum=0, maximum=2**62)
     seed = V.integer("seed", seed, minimum=0, maximum=V.MAX_SEED)
     if kind == "point":
         return point(params.get("x"), n)
     if kind == "normal":
         mean = V.vector("mean", params.get("mean"))
-        std = V.real("std", params.get("std", 1.0))
+        std = _std(params.get("std", 1.0), mean.shape)
         z = _counter_draws(seed, first, _n(n, mean.shape[0]), mean.shape[0], "normal")
         return mean + std * z
     if kind == "uniform":
-        low, high = V.vector("low", params.get("low")), V.vector("high", params.get("high"))
-        if low.shape != high.shape:
-            raise ValueError(
-                f"low and high must have the same length, got {low.shape[0]} and {high.shape[0]}"
-            )
+        low, high = _box(params.get("low"), params.get("high"))
         u = _counter_draws(seed, first, _n(n, low.shape[0]), low.shape[0], "uniform")
         return low + (high - low) * u
     center = V.vector("center", params.get("center"))

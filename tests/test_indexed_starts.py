@@ -52,7 +52,12 @@ def test_seeds_give_other_sequences_and_the_same_seed_the_same():
         ({"kind": "grid", "n": 3}, "kind must be one of"),
         ({"kind": "normal", "n": 3, "mean": [0.0], "radius": 1.0}, "radius is not a parameter"),
         ({"kind": "normal", "n": 3, "mean": [0.0], "first": -1}, "first"),
-        ({"kind": "uniform", "n": 3, "low": [0.0], "high": [1.0, 2.0]}, "same length"),
+        ({"kind": "uniform", "n": 3, "low": [0.0], "high": [1.0, 2.0]}, "high must have length 1"),
+        ({"kind": "uniform", "n": 3, "low": [1.0], "high": [0.0]}, "high must be >= low"),
+        ({"kind": "normal", "n": 3, "mean": [0.0], "std": -1.0}, "std must be finite and >= 0"),
+        ({"kind": "normal", "n": 3, "mean": [0.0, 0.0], "std": [1.0, 2.0, 3.0]}, "std must be a"),
+        ({"kind": "point", "n": 3}, "x is required for indexed 'point' starts"),
+        ({"kind": "ball", "n": 3, "center": [0.0]}, "radius is required"),
         ({"kind": "ball", "n": 3, "center": [0.0], "radius": -1.0}, "radius"),
         ({"kind": "normal", "n": 0, "mean": [0.0]}, "n must be"),
     ],
@@ -62,3 +67,8 @@ def test_bad_arguments_are_refused_by_name(kwargs, words):
     n = kwargs.pop("n")
     with pytest.raises(ValueError, match=words):
         ls.starts.indexed(kind, n, **kwargs)
+
+
+def test_a_standard_deviation_per_coordinate():
+    x = ls.starts.indexed("normal", 50, mean=[1.0, 2.0], std=[0.5, 0.0], seed=4)
+    assert np.all(x[:, 1] == 2.0) and x[:, 0].std() > 0.2

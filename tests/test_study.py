@@ -156,6 +156,18 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
         ),
         (lambda s: s["run"].update(diverge_at="big"), "run.diverge_at"),
         (lambda s: s["axes"].update(batch_size=[4]), "axes.batch_size"),
+        (lambda s: s["events"].update(escaped=3), "events.escaped must be a table"),
+        (lambda s: s["events"].update(low={"kind": "loss_below"}), "events.low.level is required"),
+        (lambda s: s.update(optimizer={"kind": "gd"}), "optimizer.kind and axes.optimizer both"),
+        (lambda s: s["surface"].update(dimm=3), "surface.dimm is not a parameter of strict_saddle"),
+        (
+            lambda s: s.update(starts={"kind": "normal", "mean": 0.0, "std": -1.0}),
+            "starts: std must be finite and >= 0",
+        ),  # fmt: skip
+        (
+            lambda s: s.update(starts={"kind": "uniform", "low": 1.0, "high": 0.0}),
+            "starts: high must be >= low",
+        ),  # fmt: skip
     ],
 )
 def test_bad_studies_are_refused_before_any_work(change, words):
@@ -458,3 +470,11 @@ def test_a_store_that_would_not_fit_on_the_disk_is_refused(tmp_path, monkeypatch
     with pytest.raises(S.StudyError, match="needs up to .* more than the .* free there"):
         S.run(S.load(spec()), tmp_path / "d.zarr", workers=0)
     assert not (tmp_path / "d.zarr").exists()
+
+
+def test_a_float32_study_is_stored_in_float32(tmp_path):
+    s = spec(trajectories=40, chunk=40, dtype="float32")
+    s["keep"] = {"what": ["final_loss", "diverged", "final", "frames"], "every": 50}
+    ds = S.run(S.load(s), tmp_path / "f.zarr", workers=0).load()
+    assert {ds[v].dtype.name for v in ("final_loss", "final", "positions", "loss")} == {"float32"}
+    assert not np.isnan(ds.final_loss.values).any()

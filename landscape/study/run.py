@@ -149,14 +149,15 @@ def run_task(study: Study, cell: dict, first: int, stop: int) -> dict:
     """Simulate one launch cell on trajectories ``first:stop``; the arrays the study keeps."""
     args = _prepare(study, cell, first, stop)
     res = simulate(optimizers=make_optimizers(study), progress=False, **args)
-    out = {"final_loss": res.final_loss.astype(np.float64), "diverged": res.diverged}
+    dt = np.dtype(study.dtype)  # stored in the run's precision
+    out = {"final_loss": res.final_loss.astype(dt), "diverged": res.diverged}
     if study.events:
         out["event_step"] = np.stack([res.events[e] for e in study.events], axis=-1)
     if "final" in study.keep:
-        out["final"] = res.final.astype(np.float64)
+        out["final"] = res.final.astype(dt)
     if args["record"]:
-        out["positions"] = res.positions.astype(np.float64)
-        out["loss"] = res.loss.astype(np.float64)
+        out["positions"] = res.positions.astype(dt)
+        out["loss"] = res.loss.astype(dt)
     return {k: v for k, v in out.items() if k in study.variables}
 
 
@@ -169,13 +170,14 @@ def _template(study: Study):
     import xarray as xr
 
     la, oa = study.launch_axes, study.optimizer_axes
+    dt = np.dtype(study.dtype)  # the run's precision (float32 studies store float32)
     dims = [*la, *oa, "trajectory"]
     shape = (
         [len(study.axes[a]) for a in la] + [len(study.axes[a]) for a in oa] + [study.trajectories]
     )
     chunks = [1] * len(la) + [len(study.axes[a]) for a in oa] + [study.chunk]
     data = {
-        "final_loss": (dims, da.full(shape, np.nan, chunks=chunks)),
+        "final_loss": (dims, da.full(shape, np.nan, dtype=dt, chunks=chunks)),
         "diverged": (dims, da.full(shape, -2, dtype=np.int64, chunks=chunks)),
     }
     if "event_step" in study.variables:
@@ -189,15 +191,17 @@ def _template(study: Study):
             raise StudyError("keep.what = final or frames needs one dimension: dim is an axis")
         dim = make_surface(study, study.launches()[0]).dim
     if "final" in study.keep:
-        data["final"] = ([*dims, "coord"], da.full([*shape, dim], np.nan, chunks=[*chunks, dim]))
+        data["final"] = ([*dims, "coord"],
+                         da.full([*shape, dim], np.nan, dtype=dt, chunks=[*chunks, dim]))  # fmt: skip
     if study.every:
         f = len(study.frame_steps)
         rdims = [*dims[:-1], "recorded", "frame"]
         rshape = [*shape[:-1], study.recorded, f]
         rchunks = [*chunks[:-1], min(study.chunk, study.recorded), f]
         data["positions"] = ([*rdims, "coord"],
-                             da.full([*rshape, dim], np.nan, chunks=[*rchunks, dim]))  # fmt: skip
-        data["loss"] = (rdims, da.full(rshape, np.nan, chunks=rchunks))
+                             da.full([*rshape, dim], np.nan, dtype=dt,
+                                     chunks=[*rchunks, dim]))  # fmt: skip
+        data["loss"] = (rdims, da.full(rshape, np.nan, dtype=dt, chunks=rchunks))
     n_chunks = len(study.chunks())
     data["done"] = ([*la, "chunk"], da.zeros([len(study.axes[a]) for a in la] + [n_chunks],
                                              dtype=np.int8, chunks=[1] * (len(la) + 1)))  # fmt: skip

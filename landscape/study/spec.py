@@ -152,6 +152,10 @@ def _read(d: dict) -> Study:
     if name not in surfaces.names():
         raise StudyError(f"surface.name must be one of {', '.join(surfaces.names())}, got {name!r}")
     sparams = set(_params(getattr(surfaces, name)))
+    for k in surf:
+        if k != "name" and k not in sparams:
+            raise StudyError(f"surface.{k} is not a parameter of {name}; allowed: "
+                             f"{', '.join(sorted(sparams)) or 'none'}")  # fmt: skip
     opt = dict(_table(d, "optimizer")) if "optimizer" in d else {}
     axes = {}
     for axis, values in _table(d, "axes").items():
@@ -168,6 +172,8 @@ def _read(d: dict) -> Study:
         axes[axis] = values
     if "optimizer" not in axes and "kind" not in opt:
         raise StudyError("optimizer.kind is required (or an axes.optimizer of kinds)")
+    if "optimizer" in axes and "kind" in opt:
+        raise StudyError("optimizer.kind and axes.optimizer both set the kind: keep one")
     kinds = axes.get("optimizer", [opt.get("kind")])
     for kind in kinds:
         if kind not in optim.names():
@@ -213,6 +219,9 @@ def _read(d: dict) -> Study:
     keep, every, recorded = _read_keep(keep_table, steps, n, bool(d.get("events")))
     events = {}
     for ename, spec in _table(d, "events").items() if "events" in d else ():
+        if not isinstance(spec, dict):
+            raise StudyError(f"events.{ename} must be a table ([events.{ename}] with a kind), "
+                             f"got {spec!r}")  # fmt: skip
         spec = dict(spec)
         kind = spec.pop("kind", None)
         make = {"leave_ball": _events.leave_ball, "enter_ball": _events.enter_ball,
@@ -221,6 +230,9 @@ def _read(d: dict) -> Study:
             raise StudyError(
                 f"events.{ename}.kind must be leave_ball, enter_ball or loss_below, got {kind!r}"
             )
+        for k in _params(make):
+            if k not in spec:
+                raise StudyError(f"events.{ename}.{k} is required for {kind}")
         events[ename] = {"kind": kind, **spec}
     study = Study(surface=surf, axes=axes, optimizer=opt, starts=starts, steps=steps,
                   trajectories=n, chunk=min(chunk, n), dtype=dtype, events=events, keep=keep,
