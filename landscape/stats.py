@@ -160,14 +160,22 @@ def times(result, event: str) -> dict[str, Times]:
 
 def _dataset_times(ds, event: str) -> dict[str, Times]:
     """:func:`times` of an xarray dataset with one axis left besides trajectory (and event)."""
-    if "event_step" not in ds or event not in [str(e) for e in ds["event"].values]:
-        have = [str(e) for e in ds["event"].values] if "event" in ds.coords else []
-        raise ValueError(f"event must be one of {have}, got {event!r}")
+    axis, names, ev, div = _dataset_arrays(ds, event)
+    horizon = int(ds.attrs["steps"])
+    return {n: Times.from_arrays(ev[i], div[i], horizon) for i, n in enumerate(names)}
+
+
+def _dataset_arrays(ds, event: str | None):
+    """``(axis, names, event steps (k, n), divergence steps (k, n))`` of a dataset narrowed to
+    one axis besides ``trajectory`` (``event=None``: the divergence steps only)."""
     if "diverged" not in ds:
         raise ValueError('the dataset has no "diverged" (a study keeps it with "diverged" in '
                          "keep.what): escape times are censored at divergence")  # fmt: skip
-    ev = ds["event_step"].sel(event=event)
-    left = [d for d in ev.dims if d != "trajectory"]
+    if event is not None and ("event_step" not in ds or event not in
+                              [str(e) for e in ds["event"].values]):  # fmt: skip
+        have = [str(e) for e in ds["event"].values] if "event" in ds.coords else []
+        raise ValueError(f"event must be one of {have}, got {event!r}")
+    left = [d for d in ds["diverged"].dims if d != "trajectory"]
     if not left:
         raise ValueError("the dataset must have one axis left besides trajectory (its values "
                          "name the curves); it has none: select fewer axes")  # fmt: skip
@@ -179,11 +187,11 @@ def _dataset_times(ds, event: str) -> dict[str, Times]:
             + ")"
         )
     axis = left[0]
-    ev = ev.transpose(axis, "trajectory").values
     div = ds["diverged"].transpose(axis, "trajectory").values
-    horizon = int(ds.attrs["steps"])
-    return {str(v): Times.from_arrays(ev[i], div[i], horizon)
-            for i, v in enumerate(ds[axis].values)}  # fmt: skip
+    ev = None
+    if event is not None:
+        ev = ds["event_step"].sel(event=event).transpose(axis, "trajectory").values
+    return axis, [str(v) for v in ds[axis].values], ev, div
 
 
 # --------------------------------------------------------------------------
@@ -338,7 +346,10 @@ def escaped_fraction(result, event: str, t: int | None = None) -> np.ndarray:
     trajectories count as not escaped (this is the raw fraction, a lower
     bound on ``1 - S(t)`` of the Kaplan–Meier curve when some diverged).
     """
-    ev = _check_event(result, event)
+    if hasattr(result, "data_vars"):
+        ev = _dataset_arrays(result, event)[2]
+    else:
+        ev = _check_event(result, event)
     hit = ev >= 0
     if t is not None:
         hit &= ev <= int(t)
@@ -347,7 +358,10 @@ def escaped_fraction(result, event: str, t: int | None = None) -> np.ndarray:
 
 def diverged_fraction(result, t: int | None = None) -> np.ndarray:
     """Fraction of trajectories that diverged (by step ``t``), per optimizer."""
-    dv = np.asarray(result.diverged)
+    if hasattr(result, "data_vars"):
+        dv = _dataset_arrays(result, None)[3]
+    else:
+        dv = np.asarray(result.diverged)
     hit = dv >= 0
     if t is not None:
         hit &= dv <= int(t)
@@ -425,7 +439,7 @@ def logrank(result, event: str, a: str, b: str, alternative: str = "two-sided") 
     d = times(result, event)
     what = "optimizer"
     if hasattr(result, "data_vars"):  # a dataset: the curves are named by one axis's values
-        what = next(x for x in result["event_step"].dims if x not in ("trajectory", "event"))
+        what = _dataset_arrays(result, event)[0]
         a, b = (v if isinstance(v, str) else str(v) for v in (a, b))
     for name in (a, b):
         if name not in d:
@@ -467,7 +481,8 @@ def summary(result, event: str, *, confidence: float = 0.95, seed: int = 0) -> S
     rows = []
     for name, d in times(result, event).items():
         rows.append({"optimizer": name, **summary_row(d, confidence=confidence, seed=seed)})
-    return Summary(rows, event=event, confidence=confidence)
+    label = _dataset_arrays(result, event)[0] if hasattr(result, "data_vars") else "optimizer"
+    return Summary(rows, event=event, confidence=confidence, label=label)
 
 
 def summary_row(d: Times, *, confidence: float = 0.95, seed: int = 0) -> dict:
@@ -508,10 +523,12 @@ class Summary(list):
     later counts in both fractions.
     """
 
-    def __init__(self, rows=(), *, event: str = "", confidence: float = 0.95):
+    def __init__(self, rows=(), *, event: str = "", confidence: float = 0.95,
+                 label: str = "optimizer"):  # fmt: skip
         super().__init__(rows)
         self.event = event
         self.confidence = confidence
+        self.label = label  # the header of the first column (a dataset's axis)
 
     def format(self) -> str:
         """The aligned text table (what ``print`` shows)."""
@@ -524,7 +541,7 @@ class Summary(list):
             return f"{_step(r['q25'], steps)}, {_step(r['q75'], steps)}"
 
         cols = [
-            ("optimizer", "<", [r["optimizer"] for r in self]),
+            (self.label, "<", [r["optimizer"] for r in self]),
             ("n", ">", [str(r["n"]) for r in self]),
             ("escaped", ">", [_percent(r["escaped"]) for r in self]),
             (f"median step {ci}", "ci", [_with_ci(r, "median", steps, _step) for r in self]),

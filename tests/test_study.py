@@ -295,6 +295,13 @@ def test_stats_work_on_the_stored_dataset_along_any_axis(sequential):
     assert ls.stats.logrank(one, "escaped", 0.01, 0.05).pvalue == test.pvalue
     with pytest.raises(ValueError, match=r"lr must be one of \['0.01', '0.05'\], got '0.02'"):
         ls.stats.logrank(one, "escaped", 0.01, 0.02)
+    # the fractions and the summary table (its first column named by the axis)
+    ev = one.event_step.sel(event="escaped").transpose("lr", "trajectory").values
+    np.testing.assert_array_equal(ls.stats.escaped_fraction(one, "escaped", 60),
+                                  ((ev >= 0) & (ev <= 60)).mean(axis=1))  # fmt: skip
+    np.testing.assert_array_equal(ls.stats.diverged_fraction(one), [0.0, 0.0])
+    table = str(ls.stats.summary(one, "escaped")).splitlines()
+    assert table[1].split()[0] == "lr" and table[3].split()[0] == "0.01"
 
 
 def test_stats_of_a_result_and_of_its_dataset_agree():
