@@ -64,10 +64,11 @@ def main(argv=None) -> int:
     ap.add_argument("--trajectories", type=int, default=2**16)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--chunk", type=int, default=None, help="trajectories per task (default n/2)")
     ap.add_argument("--quick", action="store_true", help="2**10 trajectories x 100 steps")
     a = ap.parse_args(argv)
     n, steps = (2**10, 100) if a.quick else (a.trajectories, a.steps)
-    chunk = max(1, n // 2)
+    chunk = a.chunk or max(1, n // 2)
     loop(min(n, 64), 2)  # warm: compile or load the kernels here
     with tempfile.TemporaryDirectory() as tmp:
         S.run(S.load(spec(64, 2, 64)), Path(tmp) / "warm.zarr", workers=0)

@@ -253,6 +253,30 @@ def test_bit_identical_across_thread_counts(tmp_path):
     assert np.isfinite(a["final"]).all()
 
 
+def test_results_do_not_depend_on_the_range_size(monkeypatch):
+    """Ranges of at most MAX_RANGE_BLOCKS blocks per kernel call (one here: every block
+    its own range, over chunks of 7 steps) give the numbers of the default ranges."""
+    from landscape.engine import fused_cpu
+
+    surf = ls.surfaces.strict_saddle(dim=3)
+    x0 = ls.starts.indexed("ball", 700, center=[0.0, 0.0, 0.0], radius=1e-3, seed=2)
+    opts = [ls.optim.heavy_ball(0.05, 0.9), ls.optim.adam(0.02)]
+    kw = dict(record_every=10, record=20, noise=ls.noise.gaussian(0.01), seed=5,
+              events={"esc": ls.events.leave_ball([0.0, 0.0, 0.0], 0.5)})  # fmt: skip
+    whole = ls.simulate(surf, opts, x0, 60, **kw)
+    ranges = []
+    work = fused_cpu._work
+    monkeypatch.setattr(fused_cpu, "MAX_RANGE_BLOCKS", 1)
+    monkeypatch.setattr(fused_cpu, "CHUNK_STEPS", 7)
+    monkeypatch.setattr(fused_cpu, "_work", lambda k, lo, hi, *a: (ranges.append(hi - lo),
+                                                                  work(k, lo, hi, *a)))  # fmt: skip
+    parts = ls.simulate(surf, opts, x0, 60, **kw)
+    assert ranges and max(ranges) == 1 and len(ranges) == 2 * 3  # 2 optimizers x 3 blocks
+    for key in ("final", "final_loss", "positions", "diverged"):
+        np.testing.assert_array_equal(getattr(whole, key), getattr(parts, key), err_msg=key)
+    np.testing.assert_array_equal(whole.events["esc"], parts.events["esc"])
+
+
 def test_results_do_not_depend_on_block_size(monkeypatch):
     """CPU_BLOCK = 8 (n = 45: six blocks per optimizer, a partial last one) gives
     the same numbers as the default block: lanes are independent and the noise

@@ -237,8 +237,9 @@ def run(surface, X0, plan, progress: bool = False) -> None:
     threads = max(1, min(numba.get_num_threads(), total))
     pace = [0.0, 0]  # seconds per block-step, last window
     pool = _executor(threads)
-    # several ranges per thread so that uneven blocks (divergence, events) balance
-    chunk = total if threads == 1 else max(1, total // (threads * 8))
+    # several ranges per thread so that uneven blocks (divergence, events) balance, and
+    # ranges small enough that a chunk of steps keeps a range's state in cache
+    chunk = max(1, min(total // (threads * 8), MAX_RANGE_BLOCKS))
     futures = []
     done = [0]  # block-steps finished (approximate while workers add to it)
     bar = _bar(steps + 1) if progress else None
@@ -281,6 +282,14 @@ def _bar(total_steps: int):
 #: blocks): how often a worker returns to Python between chunks.  Ctrl-C
 #: does not wait for it: kernels poll the stop flag every step.
 CHUNK_SECONDS = 0.1
+
+#: Most blocks in one range (one kernel call): a call runs each of its blocks
+#: through a chunk of about ``CHUNK_SECONDS``, so the more blocks, the fewer
+#: steps per chunk, and the state of a range of thousands of blocks would be
+#: streamed from memory every step or two: one thread running 16 optimizers x
+#: 32,768 trajectories in 20-D took 58 s as one range, 16 s in ranges of 32
+#: blocks (``scripts/bench_study.py``'s tasks, whose workers run one thread).
+MAX_RANGE_BLOCKS = 32
 
 #: Steps per kernel call; 0 picks them from ``CHUNK_SECONDS`` as the run goes.
 #: Results do not depend on it (tests set it to force many chunks).

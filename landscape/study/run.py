@@ -451,10 +451,13 @@ def _local_client(n: int, dashboard: bool):
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         # a dashboard (Dask's live view of the tasks) when progress is shown
-        # workers log errors only (not the warnings of tasks cancelled when the study stops)
+        # workers log errors only (not the warnings of tasks cancelled when the study stops);
+        # each worker's kernels use its share of the cores (not all of them, n times over)
+        threads = max(1, (os.cpu_count() or 1) // n)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=":0" if dashboard else None,
-                               silence_logs=logging.ERROR)  # fmt: skip
+                               silence_logs=logging.ERROR,
+                               env={"NUMBA_NUM_THREADS": str(threads)})  # fmt: skip
     finally:
         if main:
             signal.signal(signal.SIGINT, old)
