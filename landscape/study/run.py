@@ -203,8 +203,9 @@ def _template(study: Study):
                                      chunks=[*rchunks, dim]))  # fmt: skip
         data["loss"] = (rdims, da.full(rshape, np.nan, dtype=dt, chunks=rchunks))
     n_chunks = len(study.chunks())
-    data["done"] = ([*la, "chunk"], da.zeros([len(study.axes[a]) for a in la] + [n_chunks],
-                                             dtype=np.int8, chunks=[1] * (len(la) + 1)))  # fmt: skip
+    # the done flags are written at once (all 0); the rest is filled as the tasks finish
+    data["done"] = ([*la, "chunk"],
+                    np.zeros([len(study.axes[a]) for a in la] + [n_chunks], dtype=np.int8))  # fmt: skip
     coords = {a: _coord(study.axes[a]) for a in (*la, *oa)}
     coords["trajectory"] = np.arange(study.trajectories)
     if "event_step" in study.variables:
@@ -263,9 +264,9 @@ def _prepare_store(study: Study, path: Path, done=None):
         return done
     tmpl = _template(study)
     try:
-        tmpl.to_zarr(path, compute=False, consolidated=False, mode="w")
-        # the fill values are written lazily: write the done flags (all 0) for real
-        tmpl[["done"]].to_zarr(path, consolidated=False, mode="r+")
+        # one Zarr chunk per done flag: each task marks its own
+        tmpl.to_zarr(path, compute=False, consolidated=False, mode="w",
+                     encoding={"done": {"chunks": (1,) * tmpl["done"].ndim}})  # fmt: skip
     except OSError as exc:
         raise StudyError(f"output {path}: cannot create the store ({exc})") from None
     return np.zeros(tmpl["done"].shape, dtype=np.int8)
