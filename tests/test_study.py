@@ -155,6 +155,8 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
             "axes.seed: seed must",
         ),
         (lambda s: s["run"].update(diverge_at="big"), "run.diverge_at"),
+        (lambda s: s["starts"].update(center="origin"), "starts.center must be a number or 2"),
+        (lambda s: s["events"]["escaped"].update(center=[0, "a"]), "events.escaped.center must"),
         (lambda s: s["axes"].update(batch_size=[4]), "axes.batch_size"),
         (lambda s: s["events"].update(escaped=3), "events.escaped must be a table"),
         (lambda s: s["events"].update(low={"kind": "loss_below"}), "events.low.level is required"),

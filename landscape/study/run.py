@@ -80,8 +80,11 @@ def _vector(key: str, v, dim: int) -> np.ndarray:
     """A number (the same in every coordinate) or ``dim`` numbers."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return np.full(dim, float(v))
-    arr = np.asarray(v, dtype=float)
-    if arr.shape != (dim,):
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (dim,):
         raise StudyError(f"{key} must be a number or {dim} numbers (the surface's dimension), "
                          f"got {v!r}")  # fmt: skip
     return arr
