@@ -168,13 +168,24 @@ def _dataset_times(ds, event: str) -> dict[str, Times]:
 def _dataset_arrays(ds, event: str | None):
     """``(axis, names, event steps (k, n), divergence steps (k, n))`` of a dataset narrowed to
     one axis besides ``trajectory`` (``event=None``: the divergence steps only)."""
-    if "diverged" not in ds:
-        raise ValueError('the dataset has no "diverged" (a study keeps it with "diverged" in '
-                         "keep.what): escape times are censored at divergence")  # fmt: skip
+    axis = _dataset_axis(ds)
     if event is not None and ("event_step" not in ds or event not in
                               [str(e) for e in ds["event"].values]):  # fmt: skip
         have = [str(e) for e in ds["event"].values] if "event" in ds.coords else []
         raise ValueError(f"event must be one of {have}, got {event!r}")
+    div = ds["diverged"].transpose(axis, "trajectory").values
+    ev = None
+    if event is not None:
+        ev = ds["event_step"].sel(event=event).transpose(axis, "trajectory").values
+    return axis, [str(v) for v in ds[axis].values], ev, div
+
+
+def _dataset_axis(ds) -> str:
+    """The one axis of a narrowed dataset besides ``trajectory`` (its values name the curves);
+    read from the dimensions alone."""
+    if "diverged" not in ds:
+        raise ValueError('the dataset has no "diverged" (a study keeps it with "diverged" in '
+                         "keep.what): escape times are censored at divergence")  # fmt: skip
     left = [d for d in ds["diverged"].dims if d != "trajectory"]
     if not left:
         raise ValueError("the dataset must have one axis left besides trajectory (its values "
@@ -186,12 +197,7 @@ def _dataset_arrays(ds, event: str | None):
             + ", ".join(f"{d}=..." for d in left[1:])
             + ")"
         )
-    axis = left[0]
-    div = ds["diverged"].transpose(axis, "trajectory").values
-    ev = None
-    if event is not None:
-        ev = ds["event_step"].sel(event=event).transpose(axis, "trajectory").values
-    return axis, [str(v) for v in ds[axis].values], ev, div
+    return left[0]
 
 
 # --------------------------------------------------------------------------
@@ -439,7 +445,7 @@ def logrank(result, event: str, a: str, b: str, alternative: str = "two-sided") 
     d = times(result, event)
     what = "optimizer"
     if hasattr(result, "data_vars"):  # a dataset: the curves are named by one axis's values
-        what = _dataset_arrays(result, event)[0]
+        what = _dataset_axis(result)
         a, b = (v if isinstance(v, str) else str(v) for v in (a, b))
     for name in (a, b):
         if name not in d:
@@ -481,7 +487,7 @@ def summary(result, event: str, *, confidence: float = 0.95, seed: int = 0) -> S
     rows = []
     for name, d in times(result, event).items():
         rows.append({"optimizer": name, **summary_row(d, confidence=confidence, seed=seed)})
-    label = _dataset_arrays(result, event)[0] if hasattr(result, "data_vars") else "optimizer"
+    label = _dataset_axis(result) if hasattr(result, "data_vars") else "optimizer"
     return Summary(rows, event=event, confidence=confidence, label=label)
 
 

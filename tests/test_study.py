@@ -139,6 +139,14 @@ def test_thinned_frames_are_those_of_one_simulate_whatever_the_chunks(tmp_path):
         (lambda s: s.update(optimizer={"betta": 0.5}), "optimizer.betta is not a hyperparameter"),
         (lambda s: s.update(optimizer={"lr": 7.0}), r"lr is set in \[optimizer\] and in \[axes\]"),
         (lambda s: s["axes"].update(dim=[2, 3]), r"dim is set in \[surface\]"),
+        (
+            lambda s: (
+                s["surface"].pop("dim"),
+                s["axes"].update(dim=[2, 3]),
+                s.update(keep={"what": ["final"]}),
+            ),
+            r"final or frames needs one dimension; the surfaces of this study have \[2, 3\]",
+        ),  # fmt: skip
         (lambda s: s["axes"].update(seed=[1, 2]), r"seed is set in \[starts\]"),
         # mistakes a task would only meet when it runs, named by their key
         (lambda s: s["events"]["escaped"].update(rad=0.5), "events.escaped.rad is not a key"),
@@ -339,19 +347,10 @@ def long_study(tmp_path_factory):
     return text, whole
 
 
-def _stored(path) -> int:
-    import xarray as xr
-
-    try:
-        return int(xr.open_zarr(path, consolidated=False)["done"].sum())
-    except (OSError, KeyError, ValueError):
-        return 0
-
-
 def _wait_for_tasks(proc, path, n: int, within: float = 120) -> None:
     """Until ``n`` tasks of the study ``proc`` runs are stored in ``path``; it must still run."""
     end = time.monotonic() + within
-    while _stored(path) < n and proc.poll() is None and time.monotonic() < end:
+    while S.stored_tasks(path)[0] < n and proc.poll() is None and time.monotonic() < end:
         time.sleep(0.3)
     assert proc.poll() is None, proc.stderr.read()
 
@@ -378,7 +377,7 @@ def test_ctrl_c_stops_landscape_sweep_and_the_next_run_completes_it(long_study, 
         _wait_for_tasks(p, tmp_path / "s.zarr", 3)
         assert ctrl_c(p, within=60) < 60 and p.returncode == 130, p.stderr.read()
         err = p.stderr.read()
-    stored = _stored(tmp_path / "s.zarr")
+    stored = S.stored_tasks(tmp_path / "s.zarr")[0]
     assert 3 <= stored < 4 * 16
     # one line (the workers stop quietly), saying what is kept and what to do
     assert err.strip().splitlines() == [
@@ -421,7 +420,7 @@ def test_a_killed_scheduler_ends_landscape_sweep_in_one_line_and_the_next_run_co
         for proc in (scheduler, worker):
             proc.kill()
             proc.wait(timeout=60)
-    assert 3 <= _stored(tmp_path / "s.zarr") < 4 * 16
+    assert 3 <= S.stored_tasks(tmp_path / "s.zarr")[0] < 4 * 16
     _resume_and_compare(tmp_path, whole)
 
 

@@ -113,11 +113,6 @@ def _prepare(study: Study, cell: dict, first: int, stop: int) -> dict:
         spec = dict(spec)
         kind = spec.pop("kind")
         make = getattr(_events, kind)
-        takes = list(inspect.signature(make).parameters)
-        for k in spec:
-            if k not in takes:
-                raise StudyError(f"events.{name}.{k} is not a key of {kind}; allowed: kind, "
-                                 f"{', '.join(takes)}")  # fmt: skip
         if "center" in spec:
             spec["center"] = _vector(f"events.{name}.center", spec["center"], d)
         with _key(f"events.{name}"):
@@ -189,9 +184,7 @@ def _template(study: Study):
             [*dims, "event"],
             da.full([*shape, e], -2, dtype=np.int64, chunks=[*chunks, e]),
         )
-    if "final" in study.keep or study.every:
-        if "dim" in study.axes:
-            raise StudyError("keep.what = final or frames needs one dimension: dim is an axis")
+    if "final" in study.keep or study.every:  # one dimension (checked by load)
         dim = make_surface(study, study.launches()[0]).dim
     if "final" in study.keep:
         data["final"] = ([*dims, "coord"],
@@ -244,8 +237,9 @@ def open_result(path):
 
 
 def _check_store(study: Study, path: Path):
-    """The done flags of an existing store of this very study, or None when there is none yet
-    (and room for one); refuse a store of another study, a file, a folder of other things."""
+    """The done flags of an existing store of this very study, or else the empty dataset to
+    create (once there is room for it); refuse a store of another study, a file, a folder of
+    other things."""
     import xarray as xr
 
     if (path / "zarr.json").exists() or (path / ".zgroup").exists():
@@ -257,15 +251,17 @@ def _check_store(study: Study, path: Path):
         raise StudyError(f"output {path} is a file, not a study store; give a new output path")
     if path.exists() and any(path.iterdir()):
         raise StudyError(f"output {path} exists and is not a study store; give a new output path")
-    _check_disk(_template(study), path)
-    return None
-
-
-def _prepare_store(study: Study, path: Path, done=None):
-    """Create the store unless ``done`` (the flags :func:`_check_store` found); the done flags."""
-    if done is not None:
-        return done
     tmpl = _template(study)
+    _check_disk(tmpl, path)
+    return tmpl
+
+
+def _prepare_store(path: Path, found) -> np.ndarray:
+    """The done flags: those :func:`_check_store` found, or all 0 in the store it now creates
+    from the empty dataset it gave."""
+    if isinstance(found, np.ndarray):
+        return found
+    tmpl = found
     try:
         # one Zarr chunk per done flag: each task marks its own
         tmpl.to_zarr(path, compute=False, consolidated=False, mode="w",
@@ -300,8 +296,7 @@ def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
     la, oa = study.launch_axes, study.optimizer_axes
     cell_index = np.unravel_index(li, [len(study.axes[a]) for a in la]) if la else ()
     a, b = study.chunks()[ci]
-    region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
-    region["trajectory"] = slice(a, b)
+    cell = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
     shape_opt = [len(study.axes[x]) for x in oa]
     data, frames = {}, {}
     for name, arr in arrays.items():
@@ -313,17 +308,15 @@ def _write(path: Path, study: Study, li: int, ci: int, arrays: dict) -> None:
             extra = {"event_step": ["event"], "final": ["coord"]}.get(name, [])
             data[name] = ([*la, *oa, "trajectory", *extra], arr)
     if data:
+        region = {**cell, "trajectory": slice(a, b)}
         xr.Dataset(data).to_zarr(path, region=region, consolidated=False, mode="r+")
     if frames:
         rec = frames["loss"][1].shape[len(la) + len(oa)]
-        region = {**region, "recorded": slice(a, a + rec)}
-        del region["trajectory"]
+        region = {**cell, "recorded": slice(a, a + rec)}
         xr.Dataset(frames).to_zarr(path, region=region, consolidated=False, mode="r+")
-    done_region = {ax: slice(int(i), int(i) + 1) for ax, i in zip(la, cell_index, strict=True)}
-    done_region["chunk"] = slice(ci, ci + 1)
     flag = np.ones([1] * (len(la) + 1), dtype=np.int8)
-    xr.Dataset({"done": ([*la, "chunk"], flag)}).to_zarr(path, region=done_region,
-                                                         consolidated=False, mode="r+")  # fmt: skip
+    xr.Dataset({"done": ([*la, "chunk"], flag)}).to_zarr(
+        path, region={**cell, "chunk": slice(ci, ci + 1)}, consolidated=False, mode="r+")  # fmt: skip
 
 
 def run(study: Study, out, *, client=None, scheduler: str | None = None, workers: int | None = None,
@@ -367,10 +360,9 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
             client = own = _local_client(workers or os.cpu_count() or 1, dashboard=progress)
     bar = None
     try:
-        done = _prepare_store(study, path, found)
+        done = _prepare_store(path, found)
         cells, chunks = study.launches(), study.chunks()
-        todo = [(li, ci) for li in range(len(cells)) for ci in range(len(chunks))
-                if not done.reshape(len(cells), -1)[li, ci]]  # fmt: skip
+        todo = _todo(study, done)
         futures = {client.submit(run_task, study, cells[li], *chunks[ci], pure=False,
                                  retries=2, key=f"study-{li}-{ci}-{os.getpid()}"): (li, ci)
                    for li, ci in todo}  # fmt: skip
@@ -379,7 +371,7 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
             link = getattr(client, "dashboard_link", None) if has else None
             if link:
                 print(f"Dask dashboard: {link}", file=sys.stderr, flush=True)
-            bar = _bar(len(done.ravel()), int(done.sum()))
+            bar = _bar(done.size, int(done.sum()))
         stored, where = 0, getattr(client.scheduler, "address", "")
         for fut in as_completed(futures):
             li, ci = futures[fut]
@@ -402,20 +394,22 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
 
 def _run_here(study: Study, path: Path, found, progress: bool, callback):
     """Every task in this process, one after the other (``workers=0``)."""
-    done = _prepare_store(study, path, found)
+    done = _prepare_store(path, found)
     cells, chunks = study.launches(), study.chunks()
-    flags = done.reshape(len(cells), -1)
-    bar = _bar(flags.size, int(flags.sum())) if progress else None
+    bar = _bar(done.size, int(done.sum())) if progress else None
     try:
-        for li in range(len(cells)):
-            for ci in range(len(chunks)):
-                if not flags[li, ci]:
-                    arrays = run_task(study, cells[li], *chunks[ci])
-                    _store(path, study, li, ci, arrays, callback, bar)
+        for li, ci in _todo(study, done):
+            _store(path, study, li, ci, run_task(study, cells[li], *chunks[ci]), callback, bar)
     finally:
         if bar is not None:
             bar.close()
     return open_result(path)
+
+
+def _todo(study: Study, done: np.ndarray) -> list[tuple[int, int]]:
+    """``(launch cell, chunk)`` of every task not yet stored, in grid order."""
+    flags = done.reshape(len(study.launches()), len(study.chunks()))
+    return [(int(li), int(ci)) for li, ci in np.argwhere(flags == 0)]
 
 
 def _store(path: Path, study: Study, li: int, ci: int, arrays: dict, callback, bar) -> None:

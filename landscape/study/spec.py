@@ -230,7 +230,12 @@ def _read(d: dict) -> Study:
             raise StudyError(
                 f"events.{ename}.kind must be leave_ball, enter_ball or loss_below, got {kind!r}"
             )
-        for k in _params(make):
+        takes = _params(make)
+        for k in spec:
+            if k not in takes:
+                raise StudyError(f"events.{ename}.{k} is not a key of {kind}; allowed: kind, "
+                                 f"{', '.join(takes)}")  # fmt: skip
+        for k in takes:
             if k not in spec:
                 raise StudyError(f"events.{ename}.{k} is required for {kind}")
         events[ename] = {"kind": kind, **spec}
@@ -291,6 +296,9 @@ def _check_cells(study: Study) -> None:
     from .run import check_cell, make_optimizers
 
     dims = [check_cell(study, cell) for cell in study.launches()]
+    if ("final" in study.keep or study.every) and len(set(dims)) > 1:
+        raise StudyError(f"keep.what = final or frames needs one dimension; the surfaces of "
+                         f"this study have {sorted(set(dims))}")  # fmt: skip
     try:
         make_optimizers(study)
     except (ValueError, TypeError) as exc:
@@ -300,9 +308,7 @@ def _check_cells(study: Study) -> None:
 
 def _check_hyperparameters(kinds, fixed: dict, axes: dict) -> None:
     """Each fixed hyperparameter and each hyperparameter axis is one of some kind of the study."""
-    import inspect
-
-    takes = {k for kind in kinds for k in inspect.signature(getattr(optim, kind)).parameters}
+    takes = {k for kind in kinds for k in _params(getattr(optim, kind))}
     takes.discard("schedule")
     of = ", ".join(kinds)
     for k in fixed:
@@ -329,11 +335,9 @@ def _params(fn) -> list:
 
 
 def _hyper_names() -> set:
-    import inspect
-
     names = set()
     for k in optim.names():
-        names |= {p for p in inspect.signature(getattr(optim, k)).parameters if p != "schedule"}
+        names |= set(_params(getattr(optim, k))) - {"schedule"}
     return names
 
 
