@@ -193,8 +193,28 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path):
         S.run(S.load(spec()), tmp_path / "u.zarr", scheduler="tcp://127.0.0.1:9")
     assert time.monotonic() - t < 30
     assert not (tmp_path / "u.zarr").exists()  # checked before the store is made
-    with pytest.raises(S.StudyError, match="scheduler foo://bar: cannot reach"):
-        S.run(S.load(spec()), tmp_path / "u.zarr", scheduler="foo://bar")
+    for bad, why in [("foo://bar", "must start with one of tcp, tls, ws, wss://"),
+                     ("tcp://", "missing port"), ("127.0.0.1:8786", "Invalid url scheme"),
+                     ("tls://127.0.0.1:9", "refused")]:  # fmt: skip
+        with pytest.raises(S.StudyError, match=f"scheduler {bad}: cannot reach it .*{why}"):
+            S.run(S.load(spec()), tmp_path / "u.zarr", scheduler=bad)
+
+
+def test_a_failed_scheduler_leaves_this_process_s_dask_as_it_was(tmp_path):
+    """A Client that fails to start must not stay the default scheduler: the CI run of
+    stop 14 hung on the next in-process study's .load(), waiting on "foo://bar"."""
+    import dask
+    from dask.distributed import default_client
+
+    before = dask.config.get("scheduler", None)
+    for bad in ("foo://bar", "tcp://", "tls://127.0.0.1:9", "tcp://127.0.0.1:9", "inproc://x"):
+        with pytest.raises(S.StudyError, match="cannot reach"):
+            S.run(S.load(spec()), tmp_path / "u.zarr", scheduler=bad)
+        assert dask.config.get("scheduler", None) == before
+        with pytest.raises(ValueError, match="No clients found"):
+            default_client()
+    ds = S.run(S.load(spec(trajectories=20, chunk=20)), tmp_path / "h.zarr", workers=0)
+    assert int(ds.done.load().sum()) == ds.done.size
 
 
 @pytest.mark.parametrize(

@@ -346,16 +346,13 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
     found = _check_store(study, path)  # before starting or reaching any cluster
     if workers == 0 and client is None and scheduler is None:
         return _run_here(study, path, found, progress, callback)
-    from dask.distributed import Client, as_completed
+    from dask.distributed import as_completed
     from distributed.comm.core import CommClosedError
 
     own = None
     if client is None:
         if scheduler is not None:
-            try:
-                client = own = Client(scheduler, timeout="10s")
-            except (OSError, ValueError, TypeError) as exc:
-                raise StudyError(f"scheduler {scheduler}: cannot reach it ({exc})") from None
+            client = own = _connect(scheduler)
         else:
             client = own = _local_client(workers or os.cpu_count() or 1, dashboard=progress)
     bar = None
@@ -373,7 +370,7 @@ def run(study: Study, out, *, client=None, scheduler: str | None = None, workers
                 print(f"Dask dashboard: {link}", file=sys.stderr, flush=True)
             bar = _bar(done.size, int(done.sum()))
         stored, where = 0, getattr(client.scheduler, "address", "")
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):  # not the default client
             li, ci = futures[fut]
             try:
                 arrays = fut.result()
@@ -459,7 +456,45 @@ def _local_client(n: int, dashboard: bool):
     finally:
         if main:
             signal.signal(signal.SIGINT, old)
-    return Client(cluster)
+    return Client(cluster, set_as_default=False)
+
+
+_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def _connect(scheduler: str):
+    """A client of the Dask scheduler at ``scheduler``, or one :class:`StudyError` line.
+
+    The address is parsed and its port reached (10 s at most) before a
+    ``Client`` is made: a Client that fails while starting stays the
+    process's default Dask scheduler (distributed 2026.8, "foo://bar") and
+    every later dask computation of the process waits on it forever, and
+    its cleanup blocks whichever thread collects it.  Ours is never the
+    default (``set_as_default=False``): the study submits to it explicitly.
+    """
+    import socket
+
+    from dask.distributed import Client
+    from distributed.comm import parse_address, parse_host_port
+
+    def refuse(why):
+        return StudyError(f"scheduler {scheduler}: cannot reach it ({why})")
+
+    try:
+        scheme, where = parse_address(scheduler, strict=True)
+        if scheme not in _SCHEMES:
+            raise ValueError(f"the address must start with one of {', '.join(_SCHEMES)}://")
+        host, port = parse_host_port(where)
+    except (TypeError, ValueError) as exc:
+        raise refuse(exc) from None
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise refuse(exc) from None
+    try:
+        return Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise refuse(exc) from None
 
 
 def stored_tasks(out) -> tuple[int, int]:
