@@ -217,6 +217,52 @@ def test_a_failed_scheduler_leaves_this_process_s_dask_as_it_was(tmp_path):
     assert int(ds.done.load().sum()) == ds.done.size
 
 
+def test_a_port_that_is_not_a_dask_scheduler_is_one_clear_error(monkeypatch, tmp_path):
+    """A worker's port, the dashboard's, a silent or a foreign service: one line within the
+    time to reach a scheduler, never a hang; the scheduler's own port runs the study."""
+    import importlib
+    import socket
+    import threading
+
+    import dask
+    from dask.distributed import LocalCluster, default_client
+
+    run_module = importlib.import_module("landscape.study.run")
+    monkeypatch.setattr(run_module, "_REACH_S", 2)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    foreign = socket.create_server(("127.0.0.1", 0))  # answers in another protocol
+
+    def answer():
+        while True:
+            try:
+                conn, _ = foreign.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n" * 4)
+
+    threading.Thread(target=answer, daemon=True).start()
+    st = S.load(spec(trajectories=40, chunk=40))
+    with silent, foreign, LocalCluster(n_workers=1, processes=False, protocol="tcp",
+                                       dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
+        worker = next(iter(cluster.scheduler_info["workers"]))
+        board = "tcp://" + cluster.dashboard_link.split("//")[1].split("/")[0]
+        cases = [(worker, "a Dask Worker, not a scheduler"), (board, "no Dask answer in 2 s"),
+                 (f"tcp://127.0.0.1:{silent.getsockname()[1]}", "no Dask answer in 2 s"),
+                 (f"tcp://127.0.0.1:{foreign.getsockname()[1]}", "not (as )?a Dask scheduler")]
+        for address, why in cases:
+            t = time.monotonic()
+            with pytest.raises(S.StudyError, match=f"scheduler {address}: cannot reach it .*{why}"):
+                S.run(st, tmp_path / "u.zarr", scheduler=address)
+            assert time.monotonic() - t < 10
+            assert dask.config.get("scheduler", None) is None
+        assert not (tmp_path / "u.zarr").exists()
+        got = S.run(st, tmp_path / "s.zarr", scheduler=cluster.scheduler_address).load()
+    with pytest.raises(ValueError, match="No clients found"):
+        default_client()
+    _same(got, S.run(st, tmp_path / "h.zarr", workers=0).load())
+
+
 @pytest.mark.parametrize(
     "kw, words",
     [

@@ -460,17 +460,20 @@ def _local_client(n: int, dashboard: bool):
 
 
 _SCHEMES = ("tcp", "tls", "ws", "wss")
+_REACH_S = 10  # seconds to reach a scheduler and hear it answer
 
 
 def _connect(scheduler: str):
     """A client of the Dask scheduler at ``scheduler``, or one :class:`StudyError` line.
 
-    The address is parsed and its port reached (10 s at most) before a
-    ``Client`` is made: a Client that fails while starting stays the
-    process's default Dask scheduler (distributed 2026.8, "foo://bar") and
-    every later dask computation of the process waits on it forever, and
-    its cleanup blocks whichever thread collects it.  Ours is never the
-    default (``set_as_default=False``): the study submits to it explicitly.
+    Before a ``Client`` is made, the address is parsed, its port tried and
+    the service there asked who it is (Dask's ``identity``), each within
+    ``_REACH_S`` seconds: a Client that fails while starting stays the
+    process's default Dask scheduler (distributed 2026.8, "foo://bar"), so
+    every later dask computation of the process would wait on it, and one
+    pointed at another service (the dashboard's port) waits forever.  Ours
+    is never the default (``set_as_default=False``): the study submits to
+    it explicitly.
     """
     import socket
 
@@ -485,16 +488,60 @@ def _connect(scheduler: str):
         if scheme not in _SCHEMES:
             raise ValueError(f"the address must start with one of {', '.join(_SCHEMES)}://")
         host, port = parse_host_port(where)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"the port must be 1-65535, got {port}")
     except (TypeError, ValueError) as exc:
         raise refuse(exc) from None
-    try:
-        socket.create_connection((host, port), timeout=10).close()
+    try:  # a refused port fails at once (Dask would retry it until its timeout)
+        socket.create_connection((host, port), timeout=_REACH_S).close()
     except OSError as exc:
         raise refuse(exc) from None
+    kind = _identity(scheduler)
+    if kind != "Scheduler":
+        raise refuse(kind)
     try:
-        return Client(scheduler, timeout="10s", set_as_default=False)
-    except (OSError, ValueError, TypeError) as exc:
+        return Client(scheduler, timeout=f"{_REACH_S}s", set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 -- any failure to start is the one line
         raise refuse(exc) from None
+
+
+def _identity(address: str) -> str:
+    """``"Scheduler"`` if a Dask scheduler answers at ``address`` within ``_REACH_S``
+    seconds, else why not (a worker, another service, no answer).
+
+    Asked on a daemon thread of its own, with its own event loop, so that it
+    works from inside a running loop too (a Jupyter cell) and Ctrl-C stops
+    the wait at once.
+    """
+    import asyncio
+    import threading
+
+    from distributed.core import rpc
+    from distributed.security import Security
+
+    async def ask():
+        args = Security().get_connection_args("client")  # tls:// as Dask's config says
+        async with rpc(address, timeout=_REACH_S, connection_args=args) as r:
+            return await r.identity()
+
+    def run():
+        try:
+            ident = asyncio.run(asyncio.wait_for(ask(), _REACH_S))
+        except asyncio.TimeoutError:
+            return f"no Dask answer in {_REACH_S} s: is it the scheduler's port?"
+        except OSError as exc:  # closed, reset, a TLS failure
+            return f"not a Dask scheduler ({type(exc).__name__}: {exc})"
+        except Exception:  # noqa: BLE001 -- another protocol's bytes read as Dask's
+            return "it answers, but not as a Dask scheduler: is it the scheduler's port?"
+        kind = ident.get("type") if isinstance(ident, dict) else None
+        return kind if kind == "Scheduler" else f"a Dask {kind or 'service'}, not a scheduler"
+
+    answer = []
+    asking = threading.Thread(target=lambda: answer.append(run()), daemon=True,
+                              name="landscape-dask-identity")  # fmt: skip
+    asking.start()
+    asking.join()
+    return answer[0]
 
 
 def stored_tasks(out) -> tuple[int, int]:
