@@ -247,9 +247,12 @@ def test_a_port_that_is_not_a_dask_scheduler_is_one_clear_error(monkeypatch, tmp
                                        dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
         worker = next(iter(cluster.scheduler_info["workers"]))
         board = "tcp://" + cluster.dashboard_link.split("//")[1].split("/")[0]
-        cases = [(worker, "a Dask Worker, not a scheduler"), (board, "no Dask answer in 2 s"),
-                 (f"tcp://127.0.0.1:{silent.getsockname()[1]}", "no Dask answer in 2 s"),
-                 (f"tcp://127.0.0.1:{foreign.getsockname()[1]}", "not (as )?a Dask scheduler")]
+        cases = [
+            (worker, "a Dask Worker, not a scheduler"),
+            (board, "no Dask answer in 2 s"),
+            (f"tcp://127.0.0.1:{silent.getsockname()[1]}", "no Dask answer in 2 s"),
+            (f"tcp://127.0.0.1:{foreign.getsockname()[1]}", "not (as )?a Dask scheduler"),
+        ]
         for address, why in cases:
             t = time.monotonic()
             with pytest.raises(S.StudyError, match=f"scheduler {address}: cannot reach it .*{why}"):

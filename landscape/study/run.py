@@ -527,7 +527,7 @@ def _identity(address: str) -> str:
     def run():
         try:
             ident = asyncio.run(asyncio.wait_for(ask(), _REACH_S))
-        except asyncio.TimeoutError:
+        except TimeoutError:  # asyncio.wait_for (before OSError: TimeoutError is one)
             return f"no Dask answer in {_REACH_S} s: is it the scheduler's port?"
         except OSError as exc:  # closed, reset, a TLS failure
             return f"not a Dask scheduler ({type(exc).__name__}: {exc})"
