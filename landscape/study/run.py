@@ -496,18 +496,18 @@ def _connect(scheduler: str):
         socket.create_connection((host, port), timeout=_REACH_S).close()
     except OSError as exc:
         raise refuse(exc) from None
-    kind = _identity(scheduler)
-    if kind != "Scheduler":
-        raise refuse(kind)
+    why = _why_not_a_scheduler(scheduler)
+    if why is not None:
+        raise refuse(why)
     try:
         return Client(scheduler, timeout=f"{_REACH_S}s", set_as_default=False)
     except Exception as exc:  # noqa: BLE001 -- any failure to start is the one line
         raise refuse(exc) from None
 
 
-def _identity(address: str) -> str:
-    """``"Scheduler"`` if a Dask scheduler answers at ``address`` within ``_REACH_S``
-    seconds, else why not (a worker, another service, no answer).
+def _why_not_a_scheduler(address: str) -> str | None:
+    """None if a Dask scheduler answers Dask's ``identity`` at ``address`` within
+    ``_REACH_S`` seconds, else why not (a worker, another service, no answer).
 
     Asked on a daemon thread of its own, with its own event loop, so that it
     works from inside a running loop too (a Jupyter cell) and Ctrl-C stops
@@ -534,9 +534,9 @@ def _identity(address: str) -> str:
         except Exception:  # noqa: BLE001 -- another protocol's bytes read as Dask's
             return "it answers, but not as a Dask scheduler: is it the scheduler's port?"
         kind = ident.get("type") if isinstance(ident, dict) else None
-        return kind if kind == "Scheduler" else f"a Dask {kind or 'service'}, not a scheduler"
+        return None if kind == "Scheduler" else f"a Dask {kind or 'service'}, not a scheduler"
 
-    answer = []
+    answer = []  # the thread's one result
     asking = threading.Thread(target=lambda: answer.append(run()), daemon=True,
                               name="landscape-dask-identity")  # fmt: skip
     asking.start()
